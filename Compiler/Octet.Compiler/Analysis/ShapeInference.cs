@@ -1,0 +1,95 @@
+using Octet.Compiler.Diagnostics;
+using Octet.Compiler.Graph;
+using Octet.Compiler.Operators;
+
+namespace Octet.Compiler.Analysis;
+
+/// <summary>
+/// Gives every tensor of the graph a static type and shape, node by node in topological order, and folds
+/// constants as it goes: a node whose inputs are all known is computed now with its reference kernel and
+/// replaced by its results. That is what resolves PyTorch's <c>Shape → Gather → Concat → Reshape</c> chains:
+/// once input shapes are static, <c>Shape</c> is a constant, and so is everything computed from it.
+/// Every node must resolve to an implemented operator version; anything else is rejected by name here.
+/// </summary>
+public static class ShapeInference
+{
+    public static void Run(ModelGraph graph, OperatorRegistry? registry = null)
+    {
+        registry ??= OperatorRegistry.Default;
+        var remaining = new List<Node>(graph.Nodes.Count);
+        foreach (var node in graph.Nodes)
+        {
+            var definition = Resolve(node, graph, registry);
+            var inputs = node.Inputs.Select(name => name.Length == 0 ? null : graph.Tensor(name)).ToList();
+            var inference = new InferenceContext(node, inputs);
+            Guard(node, "shape inference", () => definition.InferOutputs(inference));
+
+            bool foldable = definition.CanFold && inputs.All(i => i is null || i.IsConstant);
+            KernelContext? folded = null;
+            if (foldable)
+            {
+                folded = new KernelContext(node, inputs.Select(i => i?.ConstantValue).ToList());
+                Guard(node, "constant folding", () => definition.Execute(folded));
+            }
+
+            for (int k = 0; k < node.Outputs.Count; k++)
+            {
+                var name = node.Outputs[k];
+                if (name.Length == 0) continue;
+                var (type, shape) = inference.Output(k)
+                    ?? throw OctetException.AtNode(node, $"shape inference produced no type for output {k} ('{name}')");
+                if (folded is null)
+                {
+                    graph.Tensors[name] = new TensorInfo(name, type, shape);
+                    continue;
+                }
+                var value = folded.Output(k)
+                    ?? throw OctetException.AtNode(node, $"constant folding produced no value for output {k} ('{name}')");
+                if (value.ElementType != type || value.Shape != shape)
+                    throw OctetException.AtNode(node, $"internal error: output '{name}' was inferred as {type.OnnxName()}{shape} but computed as {value}");
+                graph.Tensors[name] = TensorInfo.ForConstant(name, value);
+            }
+            if (folded is null) remaining.Add(node);
+        }
+        graph.Nodes.Clear();
+        graph.Nodes.AddRange(remaining);
+        graph.IsShapeInferred = true;
+    }
+
+    /// <summary>The definition a node runs with, or an error saying why it has none.</summary>
+    public static OperatorDefinition Resolve(Node node, ModelGraph graph, OperatorRegistry registry)
+    {
+        var domainName = node.Domain.Length == 0 ? "ai.onnx" : node.Domain;
+        var definition = registry.Find(node.Domain, node.OpType)
+            ?? throw new OctetException($"{graph.SourcePath}: node '{node.Name}': operator {domainName}.{node.OpType} is not supported by Octet");
+        int opset = graph.OpsetImports.TryGetValue(node.Domain, out var v) ? v : 0;
+        if (registry.ResolveVersion(node.Domain, node.OpType, opset) is null)
+            throw new OctetException($"{graph.SourcePath}: node '{node.Name}': operator {node.OpType} does not exist in {domainName} opset {opset}");
+        if (!definition.ImplementedVersions.Contains(node.OpsetVersion))
+            throw new OctetException($"{graph.SourcePath}: {node.Describe()}: version {node.OpsetVersion} of {node.OpType} is not implemented " +
+                                     $"(Octet implements versions {string.Join(", ", definition.ImplementedVersions)})");
+        return definition;
+    }
+
+    /// <summary>
+    /// Runs operator code so that a bug or an unanticipated input in it still ends as an error naming the
+    /// node, not as an unexplained crash.
+    /// </summary>
+    internal static void Guard(Node node, string stage, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (OctetException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidCastException
+                                      or InvalidOperationException or NullReferenceException or OverflowException
+                                      or DivideByZeroException or ArithmeticException or NotSupportedException)
+        {
+            throw OctetException.AtNode(node, $"{stage} failed: {e.Message}");
+        }
+    }
+}

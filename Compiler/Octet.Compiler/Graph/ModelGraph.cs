@@ -1,0 +1,50 @@
+using Octet.Compiler.Diagnostics;
+
+namespace Octet.Compiler.Graph;
+
+/// <summary>
+/// The one graph representation every stage of Octet reads and transforms: nodes in a topological order,
+/// every named tensor with its element type and static shape (constants carry their values), the graph's
+/// inputs and outputs, and the opset each domain was imported at.
+/// </summary>
+public sealed class ModelGraph
+{
+    public ModelGraph(string name, string sourcePath, IReadOnlyDictionary<string, int> opsetImports,
+        List<Node> nodes, Dictionary<string, TensorInfo> tensors, List<string> inputs, List<string> outputs)
+    {
+        Name = name;
+        SourcePath = sourcePath;
+        OpsetImports = opsetImports;
+        Nodes = nodes;
+        Tensors = tensors;
+        Inputs = inputs;
+        Outputs = outputs;
+    }
+
+    public string Name { get; }
+    /// <summary>The model file this graph came from, for messages.</summary>
+    public string SourcePath { get; }
+    /// <summary>Domain ("" = ai.onnx) → imported opset version.</summary>
+    public IReadOnlyDictionary<string, int> OpsetImports { get; }
+    public List<Node> Nodes { get; }
+    public Dictionary<string, TensorInfo> Tensors { get; }
+    /// <summary>Graph inputs the caller supplies (initializers are not listed here).</summary>
+    public List<string> Inputs { get; }
+    public List<string> Outputs { get; }
+    public List<Warning> Warnings { get; } = new();
+
+    /// <summary>True once every tensor has a static type and shape and constants are folded.</summary>
+    public bool IsShapeInferred { get; set; }
+
+    public int DefaultOpset => OpsetImports.TryGetValue("", out var v) ? v : 0;
+
+    public TensorInfo Tensor(string name) =>
+        Tensors.TryGetValue(name, out var t) ? t : throw OctetException.AtTensor(name, "is not defined in the graph");
+
+    /// <summary>Number of parameters: elements of all constant tensors that are used by some node.</summary>
+    public long ParameterCount()
+    {
+        var used = new HashSet<string>(Nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0));
+        return Tensors.Values.Where(t => t.IsConstant && used.Contains(t.Name)).Sum(t => t.Shape.ElementCount);
+    }
+}

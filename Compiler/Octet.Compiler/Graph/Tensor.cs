@@ -1,0 +1,87 @@
+namespace Octet.Compiler.Graph;
+
+/// <summary>
+/// A tensor's values in memory: an element type, a static shape, and a row-major array whose CLR type
+/// matches the element type (<c>float[]</c>, <c>sbyte[]</c>, <c>byte[]</c>, <c>int[]</c>, <c>long[]</c>,
+/// <c>bool[]</c>). Used for constants in the graph and for values in the reference executors.
+/// Treat the array as immutable once a tensor is shared.
+/// </summary>
+public sealed class Tensor
+{
+    private Tensor(ElementType elementType, Shape shape, Array data)
+    {
+        if (data.Length != shape.ElementCount)
+            throw new ArgumentException($"tensor of shape {shape} needs {shape.ElementCount} elements, got {data.Length}");
+        ElementType = elementType;
+        Shape = shape;
+        Data = data;
+    }
+
+    public ElementType ElementType { get; }
+    public Shape Shape { get; }
+    public Array Data { get; }
+    public long ElementCount => Shape.ElementCount;
+
+    public static Tensor Create<T>(Shape shape, T[] data) where T : unmanaged =>
+        new(ElementTypes.FromClrType(typeof(T)), shape, data);
+
+    public static Tensor Create(ElementType type, Shape shape, Array data)
+    {
+        if (data.GetType().GetElementType() != type.ClrType())
+            throw new ArgumentException($"{type} tensor needs a {type.ClrType().Name}[] array, got {data.GetType().Name}");
+        return new Tensor(type, shape, data);
+    }
+
+    /// <summary>A zero-filled tensor.</summary>
+    public static Tensor Zeros(ElementType type, Shape shape) =>
+        new(type, shape, Array.CreateInstance(type.ClrType(), checked((int)shape.ElementCount)));
+
+    public static Tensor Scalar<T>(T value) where T : unmanaged => Create(Shape.Scalar, new[] { value });
+
+    /// <summary>The data as <typeparamref name="T"/>[]; throws if the element type differs.</summary>
+    public T[] As<T>() where T : unmanaged => Data as T[]
+        ?? throw new InvalidCastException($"tensor holds {ElementType.OnnxName()}, not {typeof(T).Name}");
+
+    public Span<T> Span<T>() where T : unmanaged => As<T>();
+
+    /// <summary>Same data, new shape (element counts must agree). Shares the array.</summary>
+    public Tensor Reshape(Shape shape) => new(ElementType, shape, Data);
+
+    /// <summary>The values widened to int64: for shape-like inputs (Reshape's shape, Slice's starts, …).</summary>
+    public long[] ToInt64Array() => Data switch
+    {
+        long[] a => a,
+        int[] a => Array.ConvertAll(a, v => (long)v),
+        sbyte[] a => Array.ConvertAll(a, v => (long)v),
+        byte[] a => Array.ConvertAll(a, v => (long)v),
+        bool[] a => Array.ConvertAll(a, v => v ? 1L : 0L),
+        float[] a => Array.ConvertAll(a, v => (long)v),
+        _ => throw new InvalidOperationException($"cannot read {ElementType} as integers"),
+    };
+
+    /// <summary>The values converted to float32 (a copy unless already float).</summary>
+    public float[] ToFloatArray() => Data switch
+    {
+        float[] a => a,
+        long[] a => Array.ConvertAll(a, v => (float)v),
+        int[] a => Array.ConvertAll(a, v => (float)v),
+        sbyte[] a => Array.ConvertAll(a, v => (float)v),
+        byte[] a => Array.ConvertAll(a, v => (float)v),
+        bool[] a => Array.ConvertAll(a, v => v ? 1f : 0f),
+        _ => throw new InvalidOperationException($"cannot read {ElementType} as floats"),
+    };
+
+    /// <summary>The value at a flat index as double, for summaries and comparisons across types.</summary>
+    public double GetAsDouble(long index) => Data switch
+    {
+        float[] a => a[index],
+        long[] a => a[index],
+        int[] a => a[index],
+        sbyte[] a => a[index],
+        byte[] a => a[index],
+        bool[] a => a[index] ? 1 : 0,
+        _ => throw new InvalidOperationException($"cannot read {ElementType}"),
+    };
+
+    public override string ToString() => $"{ElementType.OnnxName()}{Shape}";
+}

@@ -1,0 +1,29 @@
+namespace Octet.Compiler.Graph;
+
+/// <summary>
+/// A named tensor of the graph: its element type and static shape, and its value when it is a constant
+/// (an initializer, a <c>Constant</c> node, or the result of constant folding). The quantization issue adds
+/// quantization parameters here.
+/// </summary>
+public sealed class TensorInfo
+{
+    public TensorInfo(string name, ElementType elementType, Shape shape, Tensor? constantValue = null)
+    {
+        if (constantValue is not null && (constantValue.ElementType != elementType || constantValue.Shape != shape))
+            throw new ArgumentException($"tensor '{name}': constant {constantValue} does not match {elementType.OnnxName()}{shape}");
+        Name = name;
+        ElementType = elementType;
+        Shape = shape;
+        ConstantValue = constantValue;
+    }
+
+    public string Name { get; }
+    public ElementType ElementType { get; }
+    public Shape Shape { get; }
+    public Tensor? ConstantValue { get; }
+    public bool IsConstant => ConstantValue is not null;
+
+    public static TensorInfo ForConstant(string name, Tensor value) => new(name, value.ElementType, value.Shape, value);
+
+    public override string ToString() => $"{Name}: {ElementType.OnnxName()}{Shape}{(IsConstant ? " const" : "")}";
+}
