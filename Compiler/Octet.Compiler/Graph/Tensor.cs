@@ -39,8 +39,10 @@ public sealed class Tensor
     public static Tensor Scalar<T>(T value) where T : unmanaged => Create(Shape.Scalar, new[] { value });
 
     /// <summary>The data as <typeparamref name="T"/>[]; throws if the element type differs.</summary>
-    public T[] As<T>() where T : unmanaged => Data as T[]
-        ?? throw new InvalidCastException($"tensor holds {ElementType.OnnxName()}, not {typeof(T).Name}");
+    public T[] As<T>() where T : unmanaged =>
+        // An exact type check: the CLR lets an sbyte[] pass a cast to byte[] (and int[] to uint[]).
+        Data.GetType() == typeof(T[]) ? (T[])Data
+        : throw new InvalidCastException($"tensor holds {ElementType.OnnxName()}, not {typeof(T).Name}");
 
     public Span<T> Span<T>() where T : unmanaged => As<T>();
 
