@@ -17,6 +17,7 @@ public static class ShapeInference
     {
         registry ??= OperatorRegistry.Default;
         var remaining = new List<Node>(graph.Nodes.Count);
+        long foldBudget = FoldBudget(graph);
         foreach (var node in graph.Nodes)
         {
             var definition = Resolve(node, graph, registry);
@@ -24,12 +25,18 @@ public static class ShapeInference
             var inference = new InferenceContext(node, inputs);
             Guard(node, "shape inference", () => definition.InferOutputs(inference));
 
-            bool foldable = definition.CanFold && inputs.All(i => i is null || i.IsConstant);
+            bool foldable = definition.CanFold && inputs.All(i => i is null || i.IsConstant) && FitsFoldBudget(node, inputs, inference, ref foldBudget);
             KernelContext? folded = null;
             if (foldable)
             {
                 folded = new KernelContext(node, inputs.Select(i => i?.ConstantValue).ToList());
                 Guard(node, "constant folding", () => definition.Execute(folded));
+            }
+            else if (definition.CanFold && definition.FoldFromShapes(inference) is { } fromShapes)
+            {
+                // The values follow from static shapes alone: record them as a folded result.
+                folded = new KernelContext(node, inputs.Select(i => i?.ConstantValue).ToList());
+                for (int k = 0; k < fromShapes.Count; k++) folded.SetOutput(k, fromShapes[k]);
             }
 
             for (int k = 0; k < node.Outputs.Count; k++)
@@ -56,13 +63,46 @@ public static class ShapeInference
         graph.IsShapeInferred = true;
     }
 
+    /// <summary>Folded results may be at most this large when they are larger than what they are computed from.</summary>
+    private const long MaxGrowingFoldElements = 1L << 20;
+
+    /// <summary>
+    /// How many elements folding may create in all: a fixed allowance for shape arithmetic plus twice the
+    /// model's own constants (weights folded through a Transpose and a Cast, say). Without a bound a small
+    /// file could ask for gigabytes at compile time (ConstantOfShape, Expand, or long chains of them).
+    /// </summary>
+    private static long FoldBudget(ModelGraph graph)
+    {
+        long stored = graph.Tensors.Values.Where(t => t.IsConstant).Sum(t => t.Shape.ElementCount)
+                      + graph.Nodes.SelectMany(n => n.Attributes.Values).Where(a => a.Value is Tensor).Sum(a => ((Tensor)a.Value!).ElementCount);
+        return (1L << 24) + 2 * stored;
+    }
+
+    /// <summary>
+    /// Whether folding this node stays within bounds: its results may not outgrow its inputs (and tensor
+    /// attributes, for Constant) beyond a small size, nor exhaust the budget. A node that does not fit is
+    /// simply left in the graph to run; nothing that must be a compile-time constant is that large.
+    /// </summary>
+    private static bool FitsFoldBudget(Node node, IReadOnlyList<TensorInfo?> inputs, InferenceContext inference, ref long budget)
+    {
+        long produced = 0;
+        for (int k = 0; k < node.Outputs.Count; k++)
+            if (node.Outputs[k].Length > 0 && inference.Output(k) is { } output) produced += output.Shape.ElementCount;
+        long source = Math.Max(
+            inputs.Select(i => i?.Shape.ElementCount ?? 0).DefaultIfEmpty(0).Max(),
+            node.Attributes.Values.Select(a => a.Value is Tensor t ? t.ElementCount : 0).DefaultIfEmpty(0).Max());
+        if (produced > Math.Max(MaxGrowingFoldElements, source) || produced > budget) return false;
+        budget -= produced;
+        return true;
+    }
+
     /// <summary>The definition a node runs with, or an error saying why it has none.</summary>
     public static OperatorDefinition Resolve(Node node, ModelGraph graph, OperatorRegistry registry)
     {
         var domainName = node.Domain.Length == 0 ? "ai.onnx" : node.Domain;
-        var definition = registry.Find(node.Domain, node.OpType)
-            ?? throw new OctetException($"{graph.SourcePath}: node '{node.Name}': operator {domainName}.{node.OpType} is not supported by Octet");
         int opset = graph.OpsetImports.TryGetValue(node.Domain, out var v) ? v : 0;
+        var definition = registry.Find(node.Domain, node.OpType)
+            ?? throw new OctetException($"{graph.SourcePath}: node '{node.Name}': operator {domainName}.{node.OpType} (opset {opset}) is not supported by Octet");
         if (registry.ResolveVersion(node.Domain, node.OpType, opset) is null)
             throw new OctetException($"{graph.SourcePath}: node '{node.Name}': operator {node.OpType} does not exist in {domainName} opset {opset}");
         if (!definition.ImplementedVersions.Contains(node.OpsetVersion))
@@ -89,7 +129,8 @@ public static class ShapeInference
                                       or InvalidOperationException or NullReferenceException or OverflowException
                                       or DivideByZeroException or ArithmeticException or NotSupportedException)
         {
-            throw OctetException.AtNode(node, $"{stage} failed: {e.Message}");
+            // The original exception stays attached: its stack trace is what points at the operator's bug.
+            throw new OctetException($"{node.Describe()}: {stage} failed: {e.Message}", e);
         }
     }
 }

@@ -41,10 +41,15 @@ public sealed class ModelGraph
     public TensorInfo Tensor(string name) =>
         Tensors.TryGetValue(name, out var t) ? t : throw OctetException.AtTensor(name, "is not defined in the graph");
 
-    /// <summary>Number of parameters: elements of all constant tensors that are used by some node.</summary>
+    /// <summary>
+    /// Number of parameters: elements of the constant tensors nodes read, leaving out int64 constants,
+    /// which are shapes, axes and indices rather than weights.
+    /// </summary>
     public long ParameterCount()
     {
         var used = new HashSet<string>(Nodes.SelectMany(n => n.Inputs).Where(i => i.Length > 0));
-        return Tensors.Values.Where(t => t.IsConstant && used.Contains(t.Name)).Sum(t => t.Shape.ElementCount);
+        return Tensors.Values
+            .Where(t => t.IsConstant && t.ElementType != ElementType.Int64 && used.Contains(t.Name))
+            .Sum(t => t.Shape.ElementCount);
     }
 }

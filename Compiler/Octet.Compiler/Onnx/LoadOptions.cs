@@ -6,4 +6,16 @@ public sealed class LoadOptions
 {
     public ShapeBindings Shapes { get; init; } = new();
     public IReadOnlySet<string> InitializersAsInputs { get; init; } = new HashSet<string>();
+
+    /// <summary>
+    /// Graph inputs whose values are known at compile time (e.g. a Reshape target shape fed as an input):
+    /// they become constants with these values, which must match the declared type and rank.
+    /// </summary>
+    public IReadOnlyDictionary<string, Graph.Tensor> ConstantInputs { get; init; } = new Dictionary<string, Graph.Tensor>();
+
+    /// <summary>
+    /// For inspection only: bind every dynamic dimension the user left unbound to 1, with a warning,
+    /// instead of refusing the model. Running a model needs real bindings.
+    /// </summary>
+    public bool BindUnknownDimsToOne { get; init; }
 }

@@ -139,24 +139,32 @@ public static class OnnxGraphReader
             if (!elementType.IsSupported())
                 throw new OctetException($"{path}: graph input '{input.Name}' has element type " +
                                          $"{(Enum.IsDefined(elementType) ? elementType.OnnxName() : "code " + type.ElemType)}, which Octet does not support");
-            var shape = BindInputShape(input.Name, type.Shape, options.Shapes, path, out var warning);
-            if (warning is not null) warnings.Add(warning);
+            if (options.ConstantInputs.TryGetValue(input.Name, out var known))
+            {
+                if (known.ElementType != elementType || (type.Shape is not null && type.Shape.Dim.Count != known.Shape.Rank))
+                    throw new OctetException($"{path}: the value given for input '{input.Name}' is {known}, the model declares {elementType.OnnxName()} of rank {type.Shape?.Dim.Count}");
+                tensors[input.Name] = TensorInfo.ForConstant(input.Name, known);
+                continue;
+            }
+            var shape = BindInputShape(input.Name, type.Shape, options, path, warnings);
             tensors[input.Name] = new TensorInfo(input.Name, elementType, shape);
             inputs.Add(input.Name);
         }
         foreach (var bound in options.Shapes.Shapes.Keys)
             if (!inputs.Contains(bound))
                 throw new OctetException($"{path}: --shape binds '{bound}', which is not an input of the model (inputs: {string.Join(", ", inputs)})");
+        foreach (var name in options.ConstantInputs.Keys)
+            if (!graph.Input.Any(i => i.Name == name))
+                throw new OctetException($"{path}: a value is given for '{name}', which is not an input of the model");
         foreach (var name in options.InitializersAsInputs)
             if (!inputs.Contains(name))
                 throw new OctetException($"{path}: '{name}' was asked to be an input but is not a graph input that has an initializer");
         return inputs;
     }
 
-    private static Shape BindInputShape(string name, TensorShapeProto? declared, ShapeBindings bindings, string path, out Warning? warning)
+    private static Shape BindInputShape(string name, TensorShapeProto? declared, LoadOptions options, string path, List<Warning> warnings)
     {
-        warning = null;
-        bindings.Shapes.TryGetValue(name, out var bound);
+        options.Shapes.Shapes.TryGetValue(name, out var bound);
         if (declared is null)
         {
             if (bound is null)
@@ -170,7 +178,8 @@ public static class OnnxGraphReader
         for (int i = 0; i < dims.Length; i++)
         {
             var d = declared.Dim[i];
-            bool isStatic = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue > 0;
+            // dim_value 0 is a legitimate empty dimension; only dim_param or an unset dim is dynamic.
+            bool isStatic = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue >= 0;
             string label = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? $" ('{d.DimParam}')" : "";
             if (bound is not null)
             {
@@ -183,13 +192,24 @@ public static class OnnxGraphReader
             {
                 // The leading dim of an input is the batch by ONNX convention; batch 1 is what inference wants.
                 dims[i] = 1;
-                warning = new Warning($"input '{name}' dim 0{label} is dynamic; using batch size 1 (bind it with --shape {name}=...)");
+                warnings.Add(new Warning($"input '{name}' dim 0{label} is dynamic; using batch size 1 (bind it with --shape {name}={Example(declared)})"));
+            }
+            else if (options.BindUnknownDimsToOne)
+            {
+                dims[i] = 1;
+                warnings.Add(new Warning($"input '{name}' dim {i}{label} is dynamic; shown as 1 here, bind it with --shape {name}={Example(declared)} to run the model"));
             }
             else
-                throw new OctetException($"{path}: input '{name}' dim {i}{label} is dynamic; bind it with --shape {name}=D0x...xD{dims.Length - 1}");
+                throw new OctetException($"{path}: input '{name}' dim {i}{label} is dynamic; bind it with --shape {name}={Example(declared)}");
         }
         return Shape.FromDims(dims, $"{path}: input '{name}'");
     }
+
+    /// <summary>A --shape value to start from: fixed dims as they are, dynamic ones by name, e.g. <c>1x&lt;seq_len&gt;</c>.</summary>
+    private static string Example(TensorShapeProto declared) => string.Join("x", declared.Dim.Select((d, i) =>
+        d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue >= 0 ? d.DimValue.ToString()
+        : i == 0 ? "1"
+        : d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? $"<{d.DimParam}>" : "<D>"));
 
     private static List<Node> ReadNodes(GraphProto graph, string path, Dictionary<string, int> opsets, string modelDirectory)
     {

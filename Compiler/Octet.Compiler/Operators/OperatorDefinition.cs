@@ -39,6 +39,13 @@ public abstract class OperatorDefinition
     public abstract void Execute(KernelContext context);
 
     /// <summary>
+    /// For operators whose result depends only on their inputs' static shapes (Shape, Size): the output
+    /// values, computed at compile time even though the inputs themselves are not constants. Null for the
+    /// others. This is what makes PyTorch's <c>Shape → Gather → … → Reshape</c> chains static.
+    /// </summary>
+    public virtual IReadOnlyList<Tensor>? FoldFromShapes(InferenceContext context) => null;
+
+    /// <summary>
     /// False for ops whose result must not be computed at compile time even with constant inputs
     /// (none today; random generators would be).
     /// </summary>
