@@ -1,0 +1,111 @@
+using System.Numerics;
+using Octet.Compiler.Graph;
+
+namespace Octet.Compiler.Operators.Quantization;
+
+/// <summary>
+/// ONNX QuantizeLinear: <c>y = saturate(round_half_to_even(x / y_scale) + y_zero_point)</c>, per tensor,
+/// per axis or (opset 21+) per block; see <see cref="QuantizationGranularity"/>. x is float32 or int32,
+/// y_scale float32; y is int8 or uint8 — the zero point's type, else <c>output_dtype</c> (21+), else uint8.
+/// </summary>
+/// <remarks>
+/// The division is done in float32, the scale's type (as the spec says and the ONNX reference does for
+/// float x; for int32 x the reference divides in float64, which differs only for |x| beyond 2^24).
+/// Versions differ in types Octet does not hold (float16, float8, int4, int16, …) and in attributes: axis
+/// is honoured at every version (the ONNX reference and ONNX Runtime both do, though opset 10 does not
+/// define it), block_size and output_dtype from 21, precision from 23; attributes a version does not
+/// define are ignored, as the ONNX reference does. saturate only concerns float8 outputs.
+/// </remarks>
+public sealed class QuantizeLinear : OperatorDefinition
+{
+    public override string OpType => "QuantizeLinear";
+    public override IReadOnlyList<int> SinceVersions { get; } = [10, 13, 19, 21, 23, 24, 25];
+
+    public override void InferOutputs(InferenceContext context)
+    {
+        QuantizedValues.ExpectInputCount(context, 2, 3);
+        context.ExpectType(0, ElementType.Float32, ElementType.Int32);
+        QuantizedValues.ExpectScaleType(context, 1, "y_scale");
+        var outputType = OutputType(context);
+        CheckPrecision(context);
+        QuantizationGranularity.ExpectZeroPointShape(context, 1, 2);
+        Granularity(context.Node, context.InputShape(0), context.InputShape(1));
+        context.SetOutput(0, outputType, context.InputShape(0));
+    }
+
+    private static ElementType OutputType(InferenceContext context)
+    {
+        long outputDtype = context.Node.OpsetVersion >= 21 ? context.Node.GetInt("output_dtype", 0) : 0;
+        if (context.HasInput(2))
+        {
+            var zeroPointType = context.InputType(2);
+            if (outputDtype != 0 && outputDtype != (long)zeroPointType)
+                throw context.Error($"output_dtype={outputDtype} ({DescribeType(outputDtype)}) differs from the zero point's type " +
+                                    $"{zeroPointType.OnnxName()}; they must agree");
+            QuantizedValues.ExpectEightBit(context, 2, "y_zero_point");
+            return zeroPointType;
+        }
+        if (outputDtype == 0) return ElementType.UInt8;
+        if (outputDtype is (long)ElementType.Int8 or (long)ElementType.UInt8) return (ElementType)outputDtype;
+        throw context.Error($"output_dtype={outputDtype} ({DescribeType(outputDtype)}): Octet quantizes to int8 and uint8 only");
+    }
+
+    private static string DescribeType(long code) =>
+        Enum.IsDefined(typeof(ElementType), (int)code) ? ((ElementType)code).OnnxName() : "not an element type";
+
+    /// <summary>precision (opset 23+) names the type the division runs in; Octet divides in float32 only.</summary>
+    private static void CheckPrecision(InferenceContext context)
+    {
+        if (context.Node.OpsetVersion < 23) return;
+        long precision = context.Node.GetInt("precision", 0);
+        if (precision is 0 or (long)ElementType.Float32) return;
+        throw context.Error($"precision={precision} ({DescribeType(precision)}): Octet divides in float32 only");
+    }
+
+    private static QuantizationGranularity Granularity(Node node, Shape x, Shape scale) =>
+        QuantizationGranularity.Resolve(node, x, scale, node.GetInt("axis", 1), node.OpsetVersion >= 21 ? node.GetInt("block_size", 0) : 0);
+
+    public override void Execute(KernelContext context)
+    {
+        var x = context.Input(0);
+        var scale = context.Input(1);
+        var zeroPoint = context.OptionalInput(2);
+        var granularity = Granularity(context.Node, x.Shape, scale.Shape);
+        // Inference checked that output_dtype, when given, is int8 or uint8 and agrees with the zero point.
+        var outputType = zeroPoint?.ElementType
+            ?? (context.Node.OpsetVersion >= 21 && context.Node.GetInt("output_dtype", 0) is var t and not 0 ? (ElementType)t : ElementType.UInt8);
+
+        var scales = scale.As<float>();
+        var zeroPoints = zeroPoint is null ? new int[scales.Length] : QuantizedValues.Widen(zeroPoint);
+        Array y = (x.Data, outputType) switch
+        {
+            (float[] f, ElementType.Int8) => Quantize<float, sbyte>(f, scales, zeroPoints, granularity),
+            (float[] f, ElementType.UInt8) => Quantize<float, byte>(f, scales, zeroPoints, granularity),
+            (int[] i, ElementType.Int8) => Quantize<int, sbyte>(i, scales, zeroPoints, granularity),
+            (int[] i, ElementType.UInt8) => Quantize<int, byte>(i, scales, zeroPoints, granularity),
+            _ => throw context.Error($"cannot quantize {x.ElementType.OnnxName()} to {outputType.OnnxName()}"),
+        };
+        context.SetOutput(0, Tensor.Create(outputType, x.Shape, y));
+    }
+
+    private static TOut[] Quantize<TIn, TOut>(TIn[] x, float[] scales, int[] zeroPoints, QuantizationGranularity g)
+        where TIn : unmanaged, INumberBase<TIn>
+        where TOut : unmanaged, IBinaryInteger<TOut>, IMinMaxValue<TOut>
+    {
+        var y = new TOut[x.Length];
+        int index = 0;
+        for (int o = 0; o < g.Outer; o++)
+        {
+            for (int a = 0; a < g.AxisLength; a++)
+            {
+                int first = g.ParameterIndex(o, a, 0);
+                for (int i = 0; i < g.Inner; i++, index++)
+                {
+                    int p = first + i * g.InnerStride;
+                    y[index] = QuantizedValues.Quantize<TOut>(float.CreateTruncating(x[index]) / scales[p], zeroPoints[p]);
+                }
+            }
+        }
+        return y;
+    }
+}
