@@ -28,14 +28,15 @@ internal static class TensorProtos
             proto.RawData = ByteString.CopyFrom(RawBytes(value));
             return proto;
         }
-        switch (value.Data)
+        // On the element type, not the array: a byte[] also matches `case sbyte[]` (CLR array variance).
+        switch (value.ElementType)
         {
-            case float[] f: proto.FloatData.AddRange(f); break;
-            case long[] l: proto.Int64Data.AddRange(l); break;
-            case int[] i: proto.Int32Data.AddRange(i); break;
-            case sbyte[] s: proto.Int32Data.AddRange(s.Select(v => (int)v)); break;
-            case byte[] b: proto.Int32Data.AddRange(b.Select(v => (int)v)); break;
-            case bool[] o: proto.Int32Data.AddRange(o.Select(v => v ? 1 : 0)); break;
+            case ElementType.Float32: proto.FloatData.AddRange(value.As<float>()); break;
+            case ElementType.Int64: proto.Int64Data.AddRange(value.As<long>()); break;
+            case ElementType.Int32: proto.Int32Data.AddRange(value.As<int>()); break;
+            case ElementType.Int8: proto.Int32Data.AddRange(value.As<sbyte>().Select(v => (int)v)); break;
+            case ElementType.UInt8: proto.Int32Data.AddRange(value.As<byte>().Select(v => (int)v)); break;
+            case ElementType.Bool: proto.Int32Data.AddRange(value.As<bool>().Select(v => v ? 1 : 0)); break;
             default: throw new ArgumentException($"no typed field for {value.ElementType}");
         }
         return proto;
@@ -75,14 +76,14 @@ internal static class TensorProtos
     {
         var output = new MemoryStream();
         var writer = new BinaryWriter(output); // BinaryWriter is little-endian on every platform.
-        switch (value.Data)
+        switch (value.ElementType)
         {
-            case float[] f: foreach (var v in f) writer.Write(v); break;
-            case long[] l: foreach (var v in l) writer.Write(v); break;
-            case int[] i: foreach (var v in i) writer.Write(v); break;
-            case sbyte[] s: foreach (var v in s) writer.Write(v); break;
-            case byte[] b: foreach (var v in b) writer.Write(v); break;
-            case bool[] o: foreach (var v in o) writer.Write((byte)(v ? 1 : 0)); break;
+            case ElementType.Float32: foreach (var v in value.As<float>()) writer.Write(v); break;
+            case ElementType.Int64: foreach (var v in value.As<long>()) writer.Write(v); break;
+            case ElementType.Int32: foreach (var v in value.As<int>()) writer.Write(v); break;
+            case ElementType.Int8: foreach (var v in value.As<sbyte>()) writer.Write(v); break;
+            case ElementType.UInt8: foreach (var v in value.As<byte>()) writer.Write(v); break;
+            case ElementType.Bool: foreach (var v in value.As<bool>()) writer.Write((byte)(v ? 1 : 0)); break;
             default: throw new ArgumentException($"no raw encoding for {value.ElementType}");
         }
         writer.Flush();

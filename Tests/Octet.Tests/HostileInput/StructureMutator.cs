@@ -81,7 +81,7 @@ internal static class StructureMutator
             case 0 when dims.Count > 0:
             {
                 int i = random.Next(dims.Count);
-                var value = InterestingInts[random.Next(InterestingInts.Length)];
+                var value = AnyInt(random);
                 dims[i] = new TensorShapeProto.Types.Dimension { DimValue = value };
                 return $"'{info.Name}' dim {i} = {value}";
             }
@@ -182,7 +182,7 @@ internal static class StructureMutator
         switch (a.Type)
         {
             case AttributeType.Int:
-                a.I = InterestingInts[random.Next(InterestingInts.Length)];
+                a.I = AnyInt(random);
                 return $"{where} = {a.I}";
             case AttributeType.Float:
                 a.F = InterestingFloats[random.Next(InterestingFloats.Length)];
@@ -191,7 +191,7 @@ internal static class StructureMutator
                 a.S = ByteString.CopyFromUtf8(InterestingStrings[random.Next(InterestingStrings.Length)]);
                 return $"{where} = \"{a.S.ToStringUtf8()}\"";
             case AttributeType.Ints:
-                return $"{where}: {MutateList(a.Ints, random, () => InterestingInts[random.Next(InterestingInts.Length)])}";
+                return $"{where}: {MutateList(a.Ints, random, () => AnyInt(random))}";
             case AttributeType.Floats:
                 return $"{where}: {MutateList(a.Floats, random, () => InterestingFloats[random.Next(InterestingFloats.Length)])}";
             case AttributeType.Tensor when a.T is not null:
@@ -509,6 +509,10 @@ internal static class StructureMutator
     }
 
     // ---- Picking ----
+
+    /// <summary>Half the time an extreme value, half the time a small one (which gets further: past the loader's checks into the operators').</summary>
+    private static long AnyInt(Random random) =>
+        random.Next(2) == 0 ? InterestingInts[random.Next(InterestingInts.Length)] : random.Next(-3, 6);
 
     private static NodeProto? PickNode(ModelProto model, Random random, Func<NodeProto, bool> suitable)
     {

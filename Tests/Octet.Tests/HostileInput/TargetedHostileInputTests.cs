@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Onnx;
 using Octet.Compiler.Onnx.Proto;
@@ -105,6 +106,44 @@ public sealed class TargetedHostileInputTests
         Hostile.ExpectRejection([0x3A, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x0A, 0x00, 0x00, 0x00], "not a valid ONNX model");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Malformed_tensor_files_are_rejected(int seed)
+    {
+        // input_K.pb files: random bytes, a truncated valid tensor, a tensor whose dims contradict its data.
+        using var folder = new TempFolder();
+        var path = folder.File("input_0.pb");
+        var valid = TensorProtos.Create("x", Tensor.Create(new Shape(4), new[] { 1f, 2f, 3f, 4f }), TensorStorage.RawData);
+        byte[] bytes = seed switch
+        {
+            1 => RandomBytes(seed, 333),
+            2 => valid.ToByteArray()[..^3],
+            _ => WithDims(valid, 5).ToByteArray(),
+        };
+        File.WriteAllBytes(path, bytes);
+        var (finished, error) = Hostile.Run(() => OnnxTensorReader.ReadFile(path));
+        Assert.True(finished);
+        var octet = Assert.IsType<OctetException>(error, exactMatch: true);
+        Assert.Contains("input_0.pb", octet.Message);
+    }
+
+    private static byte[] RandomBytes(int seed, int size)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static TensorProto WithDims(TensorProto tensor, params long[] dims)
+    {
+        var copy = tensor.Clone();
+        copy.Dims.Clear();
+        copy.Dims.AddRange(dims);
+        return copy;
+    }
+
     // ---- Subgraphs nested too deeply ----
 
     [Theory]
@@ -114,6 +153,15 @@ public sealed class TargetedHostileInputTests
     {
         var message = Hostile.ExpectRejection(NestedIfModel(depth), "not a valid ONNX model").Message;
         Assert.Contains("nesting", message);
+    }
+
+    [Fact]
+    public void Deeply_nested_unknown_groups_do_not_overflow_the_stack()
+    {
+        // 100,000 START_GROUP tags of an unknown field (100): the parser skips unknown groups recursively.
+        var bytes = new byte[200_000];
+        for (int i = 0; i < bytes.Length; i += 2) (bytes[i], bytes[i + 1]) = (0xA3, 0x06);
+        Hostile.ExpectRejection(bytes, "not a valid ONNX model");
     }
 
     [Fact]
@@ -191,6 +239,17 @@ public sealed class TargetedHostileInputTests
         using var folder = new TempFolder();
         var options = new LoadOptions { Shapes = ShapeBindings.Parse(["x=65536x65536"]) };
         Hostile.ExpectRejection(model.Save(folder.Path), options, "'x'", "elements");
+    }
+
+    [Fact]
+    public void External_tensor_of_2_GiB_is_rejected_before_reading()
+    {
+        // 2^28 int64 elements is within the element limit but 2 GiB of bytes. The file is sparse, so
+        // making it costs nothing; reading it would.
+        using var folder = new TempFolder();
+        using (var file = File.Create(folder.File("big.bin"))) file.SetLength(1L << 31);
+        var model = new OnnxModelBuilder().ExternalReference("big", ElementType.Int64, [1 << 28], "big.bin").Output("big", ElementType.Int64);
+        Hostile.ExpectRejection(model.Save(folder.Path), null, "'big'", "more than Octet reads");
     }
 
     [Fact]
