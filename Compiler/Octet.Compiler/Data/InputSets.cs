@@ -70,14 +70,15 @@ public static class InputSets
         {
             var info = graph.Tensor(input);
             var tensor = Tensor.Zeros(info.ElementType, info.Shape);
-            switch (tensor.Data)
+            // Switch on the element type: a byte[] would also match a test for sbyte[].
+            switch (info.ElementType)
             {
-                case float[] f: for (int i = 0; i < f.Length; i++) f[i] = random.NextSingle(); break;
-                case sbyte[] s: for (int i = 0; i < s.Length; i++) s[i] = (sbyte)random.Next(0, 10); break;
-                case byte[] b: for (int i = 0; i < b.Length; i++) b[i] = (byte)random.Next(0, 10); break;
-                case int[] n: for (int i = 0; i < n.Length; i++) n[i] = random.Next(0, 10); break;
-                case long[] l: for (int i = 0; i < l.Length; i++) l[i] = random.Next(0, 10); break;
-                case bool[] o: for (int i = 0; i < o.Length; i++) o[i] = random.Next(2) == 1; break;
+                case ElementType.Float32: { var f = tensor.As<float>(); for (int i = 0; i < f.Length; i++) f[i] = random.NextSingle(); break; }
+                case ElementType.Int8: { var s = tensor.As<sbyte>(); for (int i = 0; i < s.Length; i++) s[i] = (sbyte)random.Next(0, 10); break; }
+                case ElementType.UInt8: { var b = tensor.As<byte>(); for (int i = 0; i < b.Length; i++) b[i] = (byte)random.Next(0, 10); break; }
+                case ElementType.Int32: { var n = tensor.As<int>(); for (int i = 0; i < n.Length; i++) n[i] = random.Next(0, 10); break; }
+                case ElementType.Int64: { var l = tensor.As<long>(); for (int i = 0; i < l.Length; i++) l[i] = random.Next(0, 10); break; }
+                case ElementType.Bool: { var o = tensor.As<bool>(); for (int i = 0; i < o.Length; i++) o[i] = random.Next(2) == 1; break; }
             }
             result[input] = tensor;
         }

@@ -49,39 +49,45 @@ public sealed class Tensor
     /// <summary>Same data, new shape (element counts must agree). Shares the array.</summary>
     public Tensor Reshape(Shape shape) => new(ElementType, shape, Data);
 
+    // The conversions below switch on ElementType, not on the array's type: a pattern such as
+    // `sbyte[] a` also matches a byte[] (CLR array variance), which would read uint8 200 as -56.
+
+    // The conversions below switch on ElementType, never on the array's CLR type: the CLR lets a byte[]
+    // pass a type test for sbyte[] (and int[] for uint[]), so matching on arrays would misread uint8 data.
+
     /// <summary>The values widened to int64: for shape-like inputs (Reshape's shape, Slice's starts, …).</summary>
-    public long[] ToInt64Array() => Data switch
+    public long[] ToInt64Array() => ElementType switch
     {
-        long[] a => a,
-        int[] a => Array.ConvertAll(a, v => (long)v),
-        sbyte[] a => Array.ConvertAll(a, v => (long)v),
-        byte[] a => Array.ConvertAll(a, v => (long)v),
-        bool[] a => Array.ConvertAll(a, v => v ? 1L : 0L),
-        float[] a => Array.ConvertAll(a, v => (long)v),
+        ElementType.Int64 => (long[])Data,
+        ElementType.Int32 => Array.ConvertAll((int[])Data, v => (long)v),
+        ElementType.Int8 => Array.ConvertAll((sbyte[])Data, v => (long)v),
+        ElementType.UInt8 => Array.ConvertAll((byte[])Data, v => (long)v),
+        ElementType.Bool => Array.ConvertAll((bool[])Data, v => v ? 1L : 0L),
+        ElementType.Float32 => Array.ConvertAll((float[])Data, v => (long)v),
         _ => throw new InvalidOperationException($"cannot read {ElementType} as integers"),
     };
 
     /// <summary>The values converted to float32 (a copy unless already float).</summary>
-    public float[] ToFloatArray() => Data switch
+    public float[] ToFloatArray() => ElementType switch
     {
-        float[] a => a,
-        long[] a => Array.ConvertAll(a, v => (float)v),
-        int[] a => Array.ConvertAll(a, v => (float)v),
-        sbyte[] a => Array.ConvertAll(a, v => (float)v),
-        byte[] a => Array.ConvertAll(a, v => (float)v),
-        bool[] a => Array.ConvertAll(a, v => v ? 1f : 0f),
+        ElementType.Float32 => (float[])Data,
+        ElementType.Int64 => Array.ConvertAll((long[])Data, v => (float)v),
+        ElementType.Int32 => Array.ConvertAll((int[])Data, v => (float)v),
+        ElementType.Int8 => Array.ConvertAll((sbyte[])Data, v => (float)v),
+        ElementType.UInt8 => Array.ConvertAll((byte[])Data, v => (float)v),
+        ElementType.Bool => Array.ConvertAll((bool[])Data, v => v ? 1f : 0f),
         _ => throw new InvalidOperationException($"cannot read {ElementType} as floats"),
     };
 
     /// <summary>The value at a flat index as double, for summaries and comparisons across types.</summary>
-    public double GetAsDouble(long index) => Data switch
+    public double GetAsDouble(long index) => ElementType switch
     {
-        float[] a => a[index],
-        long[] a => a[index],
-        int[] a => a[index],
-        sbyte[] a => a[index],
-        byte[] a => a[index],
-        bool[] a => a[index] ? 1 : 0,
+        ElementType.Float32 => ((float[])Data)[index],
+        ElementType.Int64 => ((long[])Data)[index],
+        ElementType.Int32 => ((int[])Data)[index],
+        ElementType.Int8 => ((sbyte[])Data)[index],
+        ElementType.UInt8 => ((byte[])Data)[index],
+        ElementType.Bool => ((bool[])Data)[index] ? 1 : 0,
         _ => throw new InvalidOperationException($"cannot read {ElementType}"),
     };
 

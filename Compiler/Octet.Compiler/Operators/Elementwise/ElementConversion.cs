@@ -32,7 +32,8 @@ internal static class ElementConversion
         var data = source.Data switch
         {
             float[] a => From(a, target),
-            sbyte[] a => From(a, target),
+            // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
+            sbyte[] a when source.ElementType == ElementType.Int8 => From(a, target),
             byte[] a => From(a, target),
             int[] a => From(a, target),
             long[] a => From(a, target),

@@ -32,7 +32,8 @@ public sealed class WhereOperator : OperatorDefinition
         Array result = x.Data switch
         {
             float[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<float>(), y.Shape, output),
-            sbyte[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<sbyte>(), y.Shape, output),
+            // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
+            sbyte[] a when x.ElementType == ElementType.Int8 => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<sbyte>(), y.Shape, output),
             byte[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<byte>(), y.Shape, output),
             int[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<int>(), y.Shape, output),
             long[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<long>(), y.Shape, output),

@@ -17,7 +17,7 @@ public sealed class AveragePool : OperatorDefinition
         context.ExpectType(0, ElementType.Float32);
         var x = context.InputShape(0);
         var window = Resolve(context.Node, x);
-        context.SetOutput(0, ElementType.Float32, new Shape([x[0], x[1], .. window.OutputSize]));
+        context.SetOutput(0, ElementType.Float32, OutputShape.Create(context.Node, [x[0], x[1], .. window.OutputSize]));
     }
 
     private static SlidingWindow Resolve(Node node, Shape x)

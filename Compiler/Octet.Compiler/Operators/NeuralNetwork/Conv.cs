@@ -26,8 +26,8 @@ public sealed class Conv : OperatorDefinition
         int channels = x[1], outChannels = w[0];
         if (channels % group != 0 || outChannels % group != 0)
             throw context.Error($"group={group} does not divide the input channels ({channels}) and output channels ({outChannels})");
-        if (w[1] * group != channels)
-            throw context.Error($"weights W {w} expect {w[1]} x group({group}) = {w[1] * group} input channels, but X {x} has {channels}");
+        if ((long)w[1] * group != channels)
+            throw context.Error($"weights W {w} expect {w[1]} x group({group}) = {(long)w[1] * group} input channels, but X {x} has {channels}");
         if (context.HasInput(2))
         {
             context.ExpectType(2, ElementType.Float32);
@@ -37,7 +37,7 @@ public sealed class Conv : OperatorDefinition
         }
 
         var window = SlidingWindow.Resolve(context.Node, x, w.Skip(2).ToArray(), ceilMode: false);
-        context.SetOutput(0, ElementType.Float32, new Shape([x[0], outChannels, .. window.OutputSize]));
+        context.SetOutput(0, ElementType.Float32, OutputShape.Create(context.Node, [x[0], outChannels, .. window.OutputSize]));
     }
 
     internal static int ReadGroup(Node node)

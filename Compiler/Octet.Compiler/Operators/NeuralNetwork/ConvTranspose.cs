@@ -32,7 +32,10 @@ public sealed class ConvTranspose : OperatorDefinition
             throw context.Error($"weights W {w} have {w[0]} input channels (dim 0), but X {x} has {x[1]}");
         if (x[1] % group != 0)
             throw context.Error($"group={group} does not divide the input channels ({x[1]})");
-        int outChannels = w[1] * group;
+        long outChannelCount = (long)w[1] * group;
+        if (outChannelCount > Shape.MaxElements)
+            throw context.Error($"weights W {w} with group={group} would make {outChannelCount} output channels");
+        int outChannels = (int)outChannelCount;
         if (context.HasInput(2))
         {
             context.ExpectType(2, ElementType.Float32);
@@ -41,7 +44,7 @@ public sealed class ConvTranspose : OperatorDefinition
                 throw context.Error($"bias B has shape {b}; expected [{outChannels}] (W dim 1 x group)");
         }
         var geometry = Resolve(context.Node, x, w);
-        context.SetOutput(0, ElementType.Float32, new Shape([x[0], outChannels, .. geometry.Output]));
+        context.SetOutput(0, ElementType.Float32, OutputShape.Create(context.Node, [x[0], outChannels, .. geometry.Output]));
     }
 
     private static Geometry Resolve(Node node, Shape x, Shape w)

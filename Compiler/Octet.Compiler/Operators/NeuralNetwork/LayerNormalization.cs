@@ -56,12 +56,18 @@ public sealed class LayerNormalization : OperatorDefinition
     private static Shape StatisticsShape(Shape x, int axis) =>
         new(x.Select((d, i) => i < axis ? d : 1).ToArray());
 
-    /// <summary>True if <paramref name="s"/>, right-aligned, has each dim equal to the target's or 1.</summary>
+    /// <summary>
+    /// True if <paramref name="s"/>, right-aligned against <paramref name="target"/>, has each dim equal to the
+    /// target's or 1, and any leading dims beyond the target's rank equal to 1 (a scale of shape [1, 1, D] applies
+    /// to a normalized shape [D] as well).
+    /// </summary>
     internal static bool BroadcastsTo(Shape s, Shape target)
     {
-        if (s.Rank > target.Rank) return false;
         for (int i = 1; i <= s.Rank; i++)
-            if (s[^i] != 1 && s[^i] != target[^i]) return false;
+        {
+            int required = i <= target.Rank ? target[^i] : 1;
+            if (s[^i] != 1 && s[^i] != required) return false;
+        }
         return true;
     }
 
@@ -108,7 +114,9 @@ public sealed class LayerNormalization : OperatorDefinition
     private static float[] Expand(Tensor tensor, Shape target)
     {
         var source = tensor.As<float>();
-        var map = Broadcasting.SourceIndices(tensor.Shape, target);
+        // Leading unit dims beyond the normalized rank carry nothing; drop them.
+        var shape = tensor.Shape.Rank > target.Rank ? new Shape(tensor.Shape.Skip(tensor.Shape.Rank - target.Rank).ToArray()) : tensor.Shape;
+        var map = Broadcasting.SourceIndices(shape, target);
         var result = new float[map.Length];
         for (int i = 0; i < map.Length; i++) result[i] = source[map[i]];
         return result;

@@ -18,7 +18,7 @@ public sealed class MaxPool : OperatorDefinition
         context.ExpectType(0, ElementType.Float32, ElementType.Int8, ElementType.UInt8);
         var window = Resolve(context.Node, context.InputShape(0));
         var x = context.InputShape(0);
-        var shape = new Shape([x[0], x[1], .. window.OutputSize]);
+        var shape = OutputShape.Create(context.Node, [x[0], x[1], .. window.OutputSize]);
         context.SetOutput(0, context.InputType(0), shape);
         if (context.HasOutput(1)) context.SetOutput(1, ElementType.Int64, shape);
     }

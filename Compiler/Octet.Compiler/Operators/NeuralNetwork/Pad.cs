@@ -46,7 +46,7 @@ public sealed class Pad : OperatorDefinition
             }
         }
         var (begin, end) = ReadPads(node, x, pads, axes);
-        var output = OutputShape(node, x, begin, end, mode);
+        var output = PaddedShape(node, x, begin, end, mode);
         context.SetOutput(0, type, output);
     }
 
@@ -93,7 +93,7 @@ public sealed class Pad : OperatorDefinition
         return (begin, end);
     }
 
-    private static Shape OutputShape(Node node, Shape x, long[] begin, long[] end, string mode)
+    private static Shape PaddedShape(Node node, Shape x, long[] begin, long[] end, string mode)
     {
         var dims = new int[x.Rank];
         for (int i = 0; i < x.Rank; i++)
@@ -106,7 +106,7 @@ public sealed class Pad : OperatorDefinition
                 throw OctetException.AtNode(node, $"mode {mode} cannot pad axis {i}: no input elements remain to copy from (size {x[i]}, pads {begin[i]}, {end[i]})");
             dims[i] = (int)size;
         }
-        return new Shape(dims);
+        return OutputShape.Create(node, dims);
     }
 
     public override void Execute(KernelContext context)
@@ -118,7 +118,7 @@ public sealed class Pad : OperatorDefinition
         var (begin, end) = ReadPads(node, data.Shape,
             fromInputs ? context.Input(1) : null,
             fromInputs && node.OpsetVersion >= 18 ? context.OptionalInput(3) : null);
-        var outputShape = OutputShape(node, data.Shape, begin, end, mode);
+        var outputShape = PaddedShape(node, data.Shape, begin, end, mode);
 
         // For each axis and output position, the input position it copies (or -1: the fill value).
         var sources = new int[data.Shape.Rank][];

@@ -42,7 +42,7 @@ public sealed class Resize : OperatorDefinition
             return context.RequireConstantInput(index, what);
         }
         var plan = MakePlan(context.Node, context.InputShape(0), settings, Constant);
-        context.SetOutput(0, context.InputType(0), new Shape(plan.OutputShape));
+        context.SetOutput(0, context.InputType(0), OutputShape.Create(context.Node, plan.OutputShape));
     }
 
     private static Settings ReadSettings(Node node)

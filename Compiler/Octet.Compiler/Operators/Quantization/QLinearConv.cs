@@ -89,7 +89,7 @@ public sealed class QLinearConv : OperatorDefinition
         {
             double multiplier = multipliers[channel % outChannels];
             for (int i = index; i < index + plane; i++)
-                y[i] = Environment.GetEnvironmentVariable("QOPS_F32") == "1" ? QuantizedValues.Quantize<T>(accumulators[i] * (float)multiplier, zeroPoint) : QuantizedValues.Quantize<T>(accumulators[i] * multiplier, zeroPoint);
+                y[i] = QuantizedValues.Quantize<T>(accumulators[i] * multiplier, zeroPoint);
         }
         return y;
     }

@@ -37,7 +37,7 @@ internal sealed record QuantizationGranularity(
         catch (ArgumentOutOfRangeException)
         {
             throw Error($"axis={axis} is out of range for the data's shape {data} " +
-                                $"(per-axis or blocked quantization with a scale of shape {scale})");
+                        $"(per-axis or blocked quantization with a scale of shape {scale})");
         }
         if (data.Rank == 0) throw Error($"a scale of shape {scale} needs data of rank 1 or more; the data is a scalar");
         int outer = 1, inner = 1;
@@ -49,7 +49,7 @@ internal sealed record QuantizationGranularity(
         {
             if (scale.Rank != 1)
                 throw Error($"the scale has shape {scale}: per-tensor quantization needs a scalar, per-axis a 1-D tensor, " +
-                                    "and blocked quantization (a scale of the data's rank) needs block_size > 0");
+                            "and blocked quantization (a scale of the data's rank) needs block_size > 0");
             if (scale[0] != length)
                 throw Error($"the per-axis scale has {scale[0]} values but the data {data} has {length} along axis {axisIndex}");
             return new QuantizationGranularity(outer, length, inner, 1, 0, 1, 0);
@@ -57,18 +57,18 @@ internal sealed record QuantizationGranularity(
 
         if (scale.Rank != data.Rank)
             throw Error($"blocked quantization (block_size={blockSize}) needs a scale of the data's rank {data.Rank}; " +
-                                $"the scale has shape {scale}");
+                        $"the scale has shape {scale}");
         for (int d = 0; d < data.Rank; d++)
         {
             if (d == axisIndex) continue;
             if (scale[d] != data[d])
                 throw Error($"the blocked scale {scale} must match the data {data} on every axis but the " +
-                                    $"quantization axis {axisIndex}; they differ on axis {d}");
+                            $"quantization axis {axisIndex}; they differ on axis {d}");
         }
-        long blocks = (length + blockSize - 1) / blockSize;
+        long blocks = length == 0 ? 0 : (length - 1) / blockSize + 1;
         if (scale[axisIndex] != blocks)
             throw Error($"block_size={blockSize} cuts the {length} elements along axis {axisIndex} into {blocks} blocks, " +
-                                $"but the scale {scale} has {scale[axisIndex]}");
+                        $"but the scale {scale} has {scale[axisIndex]}");
         int block = (int)Math.Min(blockSize, Math.Max(length, 1));
         return new QuantizationGranularity(outer, length, inner, block, (int)blocks * inner, inner, 1);
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 
 namespace Octet.Compiler.Operators.Quantization;
@@ -26,32 +27,35 @@ public sealed class QuantizeLinear : OperatorDefinition
         QuantizedValues.ExpectInputCount(context, 2, 3);
         context.ExpectType(0, ElementType.Float32, ElementType.Int32);
         QuantizedValues.ExpectScaleType(context, 1, "y_scale");
-        var outputType = OutputType(context);
+        var outputType = OutputType(context.Node, context.HasInput(2) ? context.InputType(2) : null);
+        if (context.HasInput(2)) QuantizedValues.ExpectEightBit(context, 2, "y_zero_point");
         CheckPrecision(context);
         QuantizationGranularity.ExpectZeroPointShape(context, 1, 2);
         Granularity(context.Node, context.InputShape(0), context.InputShape(1));
         context.SetOutput(0, outputType, context.InputShape(0));
     }
 
-    private static ElementType OutputType(InferenceContext context)
+    /// <summary>
+    /// y's type: the zero point's when present (output_dtype, if also given, must agree), else output_dtype
+    /// (opset 21+), else uint8.
+    /// </summary>
+    private static ElementType OutputType(Node node, ElementType? zeroPointType)
     {
-        long outputDtype = context.Node.OpsetVersion >= 21 ? context.Node.GetInt("output_dtype", 0) : 0;
-        if (context.HasInput(2))
+        long outputDtype = node.OpsetVersion >= 21 ? node.GetInt("output_dtype", 0) : 0;
+        if (zeroPointType is { } type)
         {
-            var zeroPointType = context.InputType(2);
-            if (outputDtype != 0 && outputDtype != (long)zeroPointType)
-                throw context.Error($"output_dtype={outputDtype} ({DescribeType(outputDtype)}) differs from the zero point's type " +
-                                    $"{zeroPointType.OnnxName()}; they must agree");
-            QuantizedValues.ExpectEightBit(context, 2, "y_zero_point");
-            return zeroPointType;
+            if (outputDtype != 0 && outputDtype != (long)type)
+                throw OctetException.AtNode(node, $"output_dtype={outputDtype} ({DescribeType(outputDtype)}) differs from the zero point's " +
+                                                  $"type {type.OnnxName()}; they must agree");
+            return type;
         }
         if (outputDtype == 0) return ElementType.UInt8;
         if (outputDtype is (long)ElementType.Int8 or (long)ElementType.UInt8) return (ElementType)outputDtype;
-        throw context.Error($"output_dtype={outputDtype} ({DescribeType(outputDtype)}): Octet quantizes to int8 and uint8 only");
+        throw OctetException.AtNode(node, $"output_dtype={outputDtype} ({DescribeType(outputDtype)}): Octet quantizes to int8 and uint8 only");
     }
 
     private static string DescribeType(long code) =>
-        Enum.IsDefined(typeof(ElementType), (int)code) ? ((ElementType)code).OnnxName() : "not an element type";
+        code is >= 0 and <= int.MaxValue && Enum.IsDefined(typeof(ElementType), (int)code) ? ((ElementType)code).OnnxName() : "not an element type";
 
     /// <summary>precision (opset 23+) names the type the division runs in; Octet divides in float32 only.</summary>
     private static void CheckPrecision(InferenceContext context)
@@ -71,18 +75,16 @@ public sealed class QuantizeLinear : OperatorDefinition
         var scale = context.Input(1);
         var zeroPoint = context.OptionalInput(2);
         var granularity = Granularity(context.Node, x.Shape, scale.Shape);
-        // Inference checked that output_dtype, when given, is int8 or uint8 and agrees with the zero point.
-        var outputType = zeroPoint?.ElementType
-            ?? (context.Node.OpsetVersion >= 21 && context.Node.GetInt("output_dtype", 0) is var t and not 0 ? (ElementType)t : ElementType.UInt8);
+        var outputType = OutputType(context.Node, zeroPoint?.ElementType);
 
         var scales = scale.As<float>();
         var zeroPoints = zeroPoint is null ? new int[scales.Length] : QuantizedValues.Widen(zeroPoint);
-        Array y = (x.Data, outputType) switch
+        Array y = (x.ElementType, outputType) switch
         {
-            (float[] f, ElementType.Int8) => Quantize<float, sbyte>(f, scales, zeroPoints, granularity),
-            (float[] f, ElementType.UInt8) => Quantize<float, byte>(f, scales, zeroPoints, granularity),
-            (int[] i, ElementType.Int8) => Quantize<int, sbyte>(i, scales, zeroPoints, granularity),
-            (int[] i, ElementType.UInt8) => Quantize<int, byte>(i, scales, zeroPoints, granularity),
+            (ElementType.Float32, ElementType.Int8) => Quantize<float, sbyte>(x.As<float>(), scales, zeroPoints, granularity),
+            (ElementType.Float32, ElementType.UInt8) => Quantize<float, byte>(x.As<float>(), scales, zeroPoints, granularity),
+            (ElementType.Int32, ElementType.Int8) => Quantize<int, sbyte>(x.As<int>(), scales, zeroPoints, granularity),
+            (ElementType.Int32, ElementType.UInt8) => Quantize<int, byte>(x.As<int>(), scales, zeroPoints, granularity),
             _ => throw context.Error($"cannot quantize {x.ElementType.OnnxName()} to {outputType.OnnxName()}"),
         };
         context.SetOutput(0, Tensor.Create(outputType, x.Shape, y));

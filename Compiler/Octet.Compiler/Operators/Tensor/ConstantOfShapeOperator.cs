@@ -31,7 +31,8 @@ public sealed class ConstantOfShapeOperator : OperatorDefinition
         Array data = value.Data switch
         {
             float[] v => Filled(v[0], shape),
-            sbyte[] v => Filled(v[0], shape),
+            // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
+            sbyte[] v when value.ElementType == ElementType.Int8 => Filled(v[0], shape),
             byte[] v => Filled(v[0], shape),
             int[] v => Filled(v[0], shape),
             long[] v => Filled(v[0], shape),

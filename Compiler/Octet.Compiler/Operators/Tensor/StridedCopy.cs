@@ -18,7 +18,8 @@ internal static class StridedCopy
         Array data = source.Data switch
         {
             float[] a => Copy(a, offset, strides, output),
-            sbyte[] a => Copy(a, offset, strides, output),
+            // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
+            sbyte[] a when source.ElementType == ElementType.Int8 => Copy(a, offset, strides, output),
             byte[] a => Copy(a, offset, strides, output),
             int[] a => Copy(a, offset, strides, output),
             long[] a => Copy(a, offset, strides, output),

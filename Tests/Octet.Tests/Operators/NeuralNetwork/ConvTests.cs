@@ -135,5 +135,6 @@ public sealed class ConvTests
         AssertRejected(Op, Node("Conv", 22, 3, 1), [Image3x3, w, F([2], 0, 0)], "bias");
         AssertRejected(Op, Node("Conv", 22, 2, 1), [Image3x3, Tensor.Create(new Shape(1, 1, 2, 2), new int[4])], "element type");
         AssertRejected(Op, Node("Conv", 22, 2, 1), [Ones(1, 1, 2, 2, 2, 2), Ones(1, 1, 1, 1, 1, 1)], "spatial axes");
+        AssertRejected(Op, Node("Conv", 22, 2, 1, Ints("pads", 100_000_000, 100_000_000, 100_000_000, 100_000_000)), [Image3x3, w], "Octet allows at most");
     }
 }

@@ -81,6 +81,10 @@ public sealed class NormalizationTests
         var y = RunFloat(LayerNorm, Node("LayerNormalization", 17, 2, 1, Int("axis", -2), Float("epsilon", 0)),
             F([1, 2, 2], 1, 1, 3, 3), F([2, 1], 1, 10));
         AssertClose([-1f, -1, 10, 10], y);
+
+        // A scale with leading unit dims, [1, 1, 2], applies to the normalized shape [2].
+        var z = RunFloat(LayerNorm, Node("LayerNormalization", 17, 2, 1, Float("epsilon", 0)), F([1, 2, 2], 1, 3, 0, 4), F([1, 1, 2], 2, 3));
+        AssertClose([-2f, 3, -2, 3], z);
     }
 
     [Fact]

@@ -87,5 +87,6 @@ public sealed class PadTests
         AssertRejected(Op, Node("Pad", 2, 1, 1), [Row123], "'pads'");
         AssertRejected(Op, Node("Pad", 11, 3, 1), [Row123, I64([2], 1, 1), I64([], 1)], "constant_value");
         AssertRejected(Op, Node("Pad", 18, 4, 1), [Row123, I64([2], 1, 1), null, I64([1], 1)], "axes value 1");
+        AssertRejected(Op, Node("Pad", 11, 2, 1), [F([2, 2], 1, 2, 3, 4), I64([4], 100_000, 100_000, 0, 0)], "Octet allows at most");
     }
 }

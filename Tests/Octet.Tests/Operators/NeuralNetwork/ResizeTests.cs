@@ -183,5 +183,6 @@ public sealed class ResizeTests
         AssertRejected(Op, Node("Resize", 18, 4, 1, Ints("axes", 0, 0)), [F([2, 2], 1, 2, 3, 4), null, Scales(2, 2), null], "repeat");
         AssertRejected(Op, Node("Resize", 13, 4, 1, String("coordinate_transformation_mode", "tf_crop_and_resize")), [x, null, Scales(2), null], "roi");
         AssertRejected(Op, Node("Resize", 18, 4, 1, String("keep_aspect_ratio_policy", "fit")), [x, null, null, Sizes(4)], "keep_aspect_ratio_policy");
+        AssertRejected(Op, Node("Resize", 13, 4, 1), [F([1, 2], 1, 2), null, Scales(100_000, 100_000), null], "Octet allows at most");
     }
 }

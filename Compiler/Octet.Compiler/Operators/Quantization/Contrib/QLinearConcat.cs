@@ -42,7 +42,7 @@ public sealed class QLinearConcat : OperatorDefinition
         int axis = ReadAxis(context.Node, first.Rank, context.Error);
 
         var dims = first.ToArray();
-        dims[axis] = 0;
+        long concatenated = 0;
         for (int t = FirstTensor; t < count; t += 3)
         {
             int tensor = (t - FirstTensor) / 3;
@@ -56,8 +56,11 @@ public sealed class QLinearConcat : OperatorDefinition
             for (int d = 0; fits && d < shape.Rank; d++) fits = d == axis || shape[d] == first[d];
             if (!fits)
                 throw context.Error($"tensor {tensor} (input {t}) has shape {shape}, which does not match {first} except along axis {axis}");
-            dims[axis] = checked(dims[axis] + shape[axis]);
+            concatenated += shape[axis];
         }
+        if (concatenated > Shape.MaxElements)
+            throw context.Error($"the result would have {concatenated} elements along axis {axis}, more than Octet holds in one tensor");
+        dims[axis] = (int)concatenated;
         context.SetOutput(0, type, new Shape(dims));
     }
 
