@@ -127,7 +127,9 @@ public static class ShapeInference
         }
         catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidCastException
                                       or InvalidOperationException or NullReferenceException or OverflowException
-                                      or DivideByZeroException or ArithmeticException or NotSupportedException)
+                                      or DivideByZeroException or ArithmeticException or NotSupportedException
+                                      or KeyNotFoundException or FormatException or ArrayTypeMismatchException
+                                      or RankException or NotImplementedException)
         {
             // The original exception stays attached: its stack trace is what points at the operator's bug.
             throw new OctetException($"{node.Describe()}: {stage} failed: {e.Message}", e);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
@@ -108,7 +109,8 @@ public static class OnnxTensorReader
             {
                 var tensor = Tensor.Zeros(type, shape);
                 // Supported numeric types are blittable and this machine is little-endian, like the format.
-                Buffer.BlockCopy(raw.ToArray(), 0, tensor.Data, 0, raw.Length);
+                // Copied straight into the tensor's array: no intermediate copy of what may be a large weight.
+                raw.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(tensor.Data), raw.Length));
                 return tensor;
             }
         }
@@ -189,6 +191,9 @@ public static class OnnxTensorReader
             throw new OctetException($"{what}: external data range [{offset}, {offset}+{length}) lies outside '{location}' ({fileLength} bytes)");
         if (length != expectedBytes)
             throw new OctetException($"{what}: external data length {length} does not match the {expectedBytes} bytes its shape needs");
+        // Within the element limit, a 2^28-element int64 tensor is still 2 GiB: more than one byte array holds.
+        if (length > Array.MaxLength)
+            throw new OctetException($"{what}: external data of {length:N0} bytes is more than Octet reads for one tensor ({Array.MaxLength:N0})");
 
         var buffer = new byte[length];
         using var stream = File.OpenRead(full);
