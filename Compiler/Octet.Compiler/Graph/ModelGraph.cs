@@ -9,7 +9,7 @@ namespace Octet.Compiler.Graph;
 /// </summary>
 public sealed class ModelGraph
 {
-    public ModelGraph(string name, string sourcePath, IReadOnlyDictionary<string, int> opsetImports,
+    public ModelGraph(string name, string sourcePath, Dictionary<string, int> opsetImports,
         List<Node> nodes, Dictionary<string, TensorInfo> tensors, List<string> inputs, List<string> outputs)
     {
         Name = name;
@@ -25,7 +25,7 @@ public sealed class ModelGraph
     /// <summary>The model file this graph came from, for messages.</summary>
     public string SourcePath { get; }
     /// <summary>Domain ("" = ai.onnx) → imported opset version.</summary>
-    public IReadOnlyDictionary<string, int> OpsetImports { get; }
+    public Dictionary<string, int> OpsetImports { get; }
     public List<Node> Nodes { get; }
     public Dictionary<string, TensorInfo> Tensors { get; }
     /// <summary>Graph inputs the caller supplies (initializers are not listed here).</summary>
@@ -37,6 +37,35 @@ public sealed class ModelGraph
     public bool IsShapeInferred { get; set; }
 
     public int DefaultOpset => OpsetImports.TryGetValue("", out var v) ? v : 0;
+
+    /// <summary>
+    /// A copy whose node list, tensor table, inputs and outputs can be changed without touching this graph.
+    /// Nodes, tensor infos and constant values are immutable and shared.
+    /// </summary>
+    public ModelGraph Clone()
+    {
+        var copy = new ModelGraph(Name, SourcePath, new Dictionary<string, int>(OpsetImports), new List<Node>(Nodes),
+            new Dictionary<string, TensorInfo>(Tensors), new List<string>(Inputs), new List<string>(Outputs))
+        {
+            IsShapeInferred = IsShapeInferred,
+        };
+        copy.Warnings.AddRange(Warnings);
+        return copy;
+    }
+
+    /// <summary>The nodes that read <paramref name="tensor"/>, in graph order.</summary>
+    public List<Node> Consumers(string tensor) => Nodes.Where(n => n.Inputs.Contains(tensor)).ToList();
+
+    /// <summary>The node that writes <paramref name="tensor"/>, or null for inputs and constants.</summary>
+    public Node? Producer(string tensor) => Nodes.FirstOrDefault(n => n.Outputs.Contains(tensor));
+
+    /// <summary>A tensor name not used yet, derived from <paramref name="stem"/>.</summary>
+    public string UniqueName(string stem)
+    {
+        if (!Tensors.ContainsKey(stem)) return stem;
+        for (int i = 1; ; i++)
+            if (!Tensors.ContainsKey($"{stem}_{i}")) return $"{stem}_{i}";
+    }
 
     public TensorInfo Tensor(string name) =>
         Tensors.TryGetValue(name, out var t) ? t : throw OctetException.AtTensor(name, "is not defined in the graph");

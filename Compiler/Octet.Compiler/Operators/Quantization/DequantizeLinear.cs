@@ -15,10 +15,10 @@ namespace Octet.Compiler.Operators.Quantization;
 /// honoured at every version (as the ONNX reference and ONNX Runtime do), block_size from 21, output_dtype
 /// from 23 (float only here); attributes a version does not define are ignored, as the ONNX reference does.
 /// </remarks>
-public sealed class DequantizeLinear : OperatorDefinition
+public class DequantizeLinear : OperatorDefinition
 {
     public override string OpType => "DequantizeLinear";
-    public override IReadOnlyList<int> SinceVersions { get; } = [10, 13, 19, 21, 23, 24, 25];
+    public override IReadOnlyList<int> SinceVersions => [10, 13, 19, 21, 23, 24, 25];
 
     public override void InferOutputs(InferenceContext context)
     {

@@ -17,10 +17,10 @@ namespace Octet.Compiler.Operators.Quantization;
 /// define it), block_size and output_dtype from 21, precision from 23; attributes a version does not
 /// define are ignored, as the ONNX reference does. saturate only concerns float8 outputs.
 /// </remarks>
-public sealed class QuantizeLinear : OperatorDefinition
+public class QuantizeLinear : OperatorDefinition
 {
     public override string OpType => "QuantizeLinear";
-    public override IReadOnlyList<int> SinceVersions { get; } = [10, 13, 19, 21, 23, 24, 25];
+    public override IReadOnlyList<int> SinceVersions => [10, 13, 19, 21, 23, 24, 25];
 
     public override void InferOutputs(InferenceContext context)
     {

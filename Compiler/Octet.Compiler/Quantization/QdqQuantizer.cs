@@ -1,0 +1,291 @@
+using Octet.Compiler.Diagnostics;
+using Octet.Compiler.Graph;
+using Octet.Compiler.Operators;
+using Octet.Compiler.Quantization.Normalization;
+
+namespace Octet.Compiler.Quantization;
+
+/// <summary>
+/// Applies a quantization to a float graph and writes the result in QDQ form, the representation ONNX
+/// itself uses for quantized models: every quantized activation passes through QuantizeLinear →
+/// DequantizeLinear, and every quantized weight is an int8 constant followed by DequantizeLinear. The
+/// result is still a valid float graph (the reference executor runs it as simulated quantization), ONNX
+/// Runtime runs it with its int8 kernels when exported, and integer lowering pattern-matches it. Quantized
+/// models imported from QDQ files are already in this form.
+/// </summary>
+/// <remarks>
+/// Steps, in order:
+/// <list type="number">
+/// <item>BatchNormalization folded into the preceding Conv, and constant bias Adds moved into Conv/Gemm biases;</item>
+/// <item>which activations carry quantization: graph inputs and node outputs, except a linear layer's output
+/// that only feeds a Relu/Clip (the activation folds into the layer's clamp bounds, so only its output is
+/// quantized), and outputs of ops that merely move values (Reshape, MaxPool, …), which reuse their input's
+/// parameters so no requantization happens there;</item>
+/// <item>weights quantized per output channel, symmetric; biases to int32 at s_in · s_w[c];</item>
+/// <item>Q/DQ nodes inserted. Models whose default opset predates per-axis DequantizeLinear (13) get the
+/// com.microsoft Q/DQ, which ONNX Runtime treats identically, so other operators keep their versions.</item>
+/// </list>
+/// </remarks>
+public static class QdqQuantizer
+{
+    /// <summary>Ops whose output values are a selection or rearrangement of their input's: they share its parameters.</summary>
+    private static readonly HashSet<string> ValuePreservingOps =
+    [
+        "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "GlobalMaxPool", "Slice", "Gather",
+        "Identity", "Dropout", "Split", "Expand",
+    ];
+
+    /// <summary>Activations that fold into the clamp bounds of the layer before them.</summary>
+    private static readonly HashSet<string> FusibleActivations = ["Relu", "Clip"];
+    private static readonly HashSet<string> LinearLayers = ["Conv", "Gemm", "MatMul", "Add"];
+
+    public static ModelGraph Apply(ModelGraph source, QuantizationRequest request)
+    {
+        if (!source.IsShapeInferred) throw new ArgumentException("the graph must be shape-inferred");
+        var graph = source.Clone();
+        BatchNormFolding.Run(graph);
+        BiasAddFusion.Run(graph);
+
+        var activations = ChooseActivationParameters(graph, request);
+        var weights = ChooseWeights(graph, request, activations);
+        return Rewrite(graph, activations, weights);
+    }
+
+    private static Dictionary<string, QuantizationParameters> ChooseActivationParameters(ModelGraph graph, QuantizationRequest request)
+    {
+        var chosen = new Dictionary<string, QuantizationParameters>(StringComparer.Ordinal);
+        QuantizationParameters Require(string tensor) => request.ActivationParameters(tensor)
+            ?? throw new OctetException($"{request.Source}: no quantization parameters for tensor '{tensor}' " +
+                                        "(calibrate the model with 'octet quantize', or mark the tensor keep_float)");
+
+        foreach (var input in graph.Inputs)
+            if (graph.Tensor(input).ElementType == ElementType.Float32 && !request.KeepsFloat(input))
+                chosen[input] = Require(input);
+
+        foreach (var node in graph.Nodes)
+        {
+            foreach (var output in node.Outputs)
+            {
+                if (output.Length == 0 || graph.Tensor(output).ElementType != ElementType.Float32 || request.KeepsFloat(output)) continue;
+                if (node.Domain.Length == 0 && ValuePreservingOps.Contains(node.OpType) && chosen.TryGetValue(node.Inputs[0], out var shared))
+                {
+                    chosen[output] = shared;
+                    continue;
+                }
+                if (FeedsOnlyAFusedActivation(graph, node, output)) continue;
+                chosen[output] = Require(output);
+            }
+        }
+        return chosen;
+    }
+
+    private static bool FeedsOnlyAFusedActivation(ModelGraph graph, Node node, string output)
+    {
+        if (node.Domain.Length != 0 || !LinearLayers.Contains(node.OpType) || graph.Outputs.Contains(output)) return false;
+        var consumers = graph.Consumers(output);
+        return consumers.Count == 1 && consumers[0].Domain.Length == 0 && FusibleActivations.Contains(consumers[0].OpType)
+               && consumers[0].Inputs.Skip(1).All(i => i.Length == 0 || graph.Tensor(i).IsConstant);
+    }
+
+    /// <summary>A weight or bias to quantize: its parameters and the quantized values.</summary>
+    private sealed record QuantizedConstant(Tensor Values, QuantizationParameters Parameters);
+
+    private static Dictionary<string, QuantizedConstant> ChooseWeights(ModelGraph graph, QuantizationRequest request,
+        Dictionary<string, QuantizationParameters> activations)
+    {
+        var result = new Dictionary<string, QuantizedConstant>(StringComparer.Ordinal);
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Domain.Length != 0 || request.NodeKeepsFloat(node.Name)) continue;
+            int axis;
+            switch (node.OpType)
+            {
+                case "Conv": axis = 0; break;
+                case "Gemm": axis = node.GetInt("transB", 0) != 0 ? 0 : 1; break;
+                case "MatMul" when graph.Tensor(node.Inputs[1]).Shape.Rank == 2: axis = 1; break;
+                default: continue;
+            }
+            if (node.OpType == "Gemm" && (node.GetInt("transA", 0) != 0 || node.GetFloat("alpha", 1) != 1 || node.GetFloat("beta", 1) != 1))
+                continue; // only plain A·W + b maps onto an integer GEMM
+            var w = graph.Tensor(node.Inputs[1]);
+            if (w.ConstantValue is not { ElementType: ElementType.Float32 } wValue || result.ContainsKey(w.Name)) continue;
+            if (!activations.TryGetValue(node.Inputs[0], out var input)) continue; // a float input keeps float weights
+
+            var weight = QuantizeWeight(wValue, request.WeightsPerChannel ? axis : -1, request);
+            result[w.Name] = weight;
+            if (node.HasInput(2) && graph.Tensor(node.Inputs[2]).ConstantValue is { ElementType: ElementType.Float32 } bias
+                && bias.Shape.Rank == 1 && !result.ContainsKey(node.Inputs[2]))
+                result[node.Inputs[2]] = QuantizeBias(bias, input.Scale, weight.Parameters);
+        }
+        return result;
+    }
+
+    /// <summary>Per output channel (or per tensor): symmetric range ±max|w|, quantized with round-half-even.</summary>
+    private static QuantizedConstant QuantizeWeight(Tensor w, int axis, QuantizationRequest request)
+    {
+        var values = w.As<float>();
+        int channels = axis < 0 ? 1 : w.Shape[axis];
+        int inner = 1;
+        for (int d = axis + 1; d < w.Shape.Rank && axis >= 0; d++) inner *= w.Shape[d];
+        var scales = new float[channels];
+        var zeroPoints = new int[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            float min = 0, max = 0;
+            ForChannel(values.Length, channels, inner, c, i => { min = MathF.Min(min, values[i]); max = MathF.Max(max, values[i]); });
+            var p = QuantizationMath.FromRange(min, max, request.WeightType, request.WeightsSymmetric);
+            scales[c] = p.Scale;
+            zeroPoints[c] = p.ZeroPoint;
+        }
+        var parameters = new QuantizationParameters(request.WeightType, scales, zeroPoints, axis);
+        var quantized = Tensor.Zeros(request.WeightType, w.Shape);
+        for (int c = 0; c < channels; c++)
+        {
+            int qmin = request.WeightType == ElementType.Int8 && request.WeightsSymmetric ? -127 : parameters.QMin;
+            ForChannel(values.Length, channels, inner, c, i =>
+            {
+                int q = QuantizationMath.Quantize(values[i], scales[c], zeroPoints[c], qmin, parameters.QMax);
+                if (request.WeightType == ElementType.Int8) quantized.As<sbyte>()[i] = (sbyte)q;
+                else quantized.As<byte>()[i] = (byte)q;
+            });
+        }
+        return new QuantizedConstant(quantized, parameters);
+    }
+
+    /// <summary>Visits the flat indices of channel <paramref name="c"/> along an axis with <paramref name="inner"/> elements per step.</summary>
+    private static void ForChannel(int length, int channels, int inner, int c, Action<int> visit)
+    {
+        if (channels == 1) { for (int i = 0; i < length; i++) visit(i); return; }
+        for (int start = c * inner; start < length; start += channels * inner)
+            for (int i = start; i < start + inner; i++) visit(i);
+    }
+
+    /// <summary>int32 bias at scale s_in · s_w[c] (float32 product, as ONNX Runtime's quantizer computes it), zero point 0.</summary>
+    private static QuantizedConstant QuantizeBias(Tensor bias, float inputScale, QuantizationParameters weight)
+    {
+        var values = bias.As<float>();
+        var scales = new float[values.Length];
+        var quantized = new int[values.Length];
+        for (int c = 0; c < values.Length; c++)
+        {
+            scales[c] = inputScale * weight.Scales[weight.IsPerTensor ? 0 : c];
+            double q = Math.Round(values[c] / (double)scales[c], MidpointRounding.ToEven);
+            quantized[c] = (int)Math.Clamp(q, int.MinValue, int.MaxValue);
+        }
+        var parameters = weight.IsPerTensor
+            ? QuantizationParameters.PerTensor(ElementType.Int32, scales[0], 0)
+            : new QuantizationParameters(ElementType.Int32, scales, new int[values.Length], 0);
+        return new QuantizedConstant(Tensor.Create(bias.Shape, quantized), parameters);
+    }
+
+    private static ModelGraph Rewrite(ModelGraph graph, Dictionary<string, QuantizationParameters> activations,
+        Dictionary<string, QuantizedConstant> weights)
+    {
+        // Before opset 13 DequantizeLinear has no axis, and before 10 it does not exist: use ONNX Runtime's
+        // com.microsoft forms, which have both, and leave the model's other operators at their versions.
+        bool contrib = graph.DefaultOpset < 13;
+        string domain = contrib ? "com.microsoft" : "";
+        if (contrib) graph.OpsetImports.TryAdd("com.microsoft", 1);
+        int qVersion = contrib ? 1 : OperatorRegistry.Default.ResolveVersion("", "QuantizeLinear", graph.DefaultOpset)!.Value;
+        int dqVersion = contrib ? 1 : OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", graph.DefaultOpset)!.Value;
+
+        var nodes = new List<Node>();
+        var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        (string Scale, string ZeroPoint) AddParameterConstants(string stem, QuantizationParameters p)
+        {
+            var shape = p.IsPerTensor ? Shape.Scalar : new Shape(p.Scales.Length);
+            var scale = graph.UniqueName(stem + "_scale");
+            graph.Tensors[scale] = TensorInfo.ForConstant(scale, Tensor.Create(shape, (float[])p.Scales.Clone()));
+            var zeroPoint = graph.UniqueName(stem + "_zero_point");
+            Tensor zp = p.StorageType switch
+            {
+                ElementType.Int8 => Tensor.Create(shape, p.ZeroPoints.Select(z => (sbyte)z).ToArray()),
+                ElementType.UInt8 => Tensor.Create(shape, p.ZeroPoints.Select(z => (byte)z).ToArray()),
+                _ => Tensor.Create(shape, (int[])p.ZeroPoints.Clone()),
+            };
+            graph.Tensors[zeroPoint] = TensorInfo.ForConstant(zeroPoint, zp);
+            return (scale, zeroPoint);
+        }
+
+        Dictionary<string, Graph.Attribute> AxisAttribute(QuantizationParameters p) => p.IsPerTensor
+            ? new Dictionary<string, Graph.Attribute>()
+            : new Dictionary<string, Graph.Attribute> { ["axis"] = new("axis", AttributeKind.Int, (long)p.Axis) };
+
+        // Weights: int8 constant → DequantizeLinear → the float name the layer already reads.
+        foreach (var (name, weight) in weights.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            var info = graph.Tensor(name);
+            var quantizedName = graph.UniqueName(name + "_quantized");
+            graph.Tensors[quantizedName] = new TensorInfo(quantizedName, weight.Values.ElementType, weight.Values.Shape, weight.Values, weight.Parameters);
+            var (scale, zeroPoint) = AddParameterConstants(name, weight.Parameters);
+            nodes.Add(new Node(graph.UniqueName(name + "_DequantizeLinear"), "DequantizeLinear", domain, dqVersion,
+                [quantizedName, scale, zeroPoint], [name], AxisAttribute(weight.Parameters)));
+            graph.Tensors[name] = new TensorInfo(name, ElementType.Float32, info.Shape);
+        }
+
+        // Activations: tensor → QuantizeLinear → DequantizeLinear; readers take the dequantized copy.
+        void QuantizeActivation(string tensor)
+        {
+            if (!activations.TryGetValue(tensor, out var p)) return;
+            var info = graph.Tensor(tensor);
+            var quantizedName = graph.UniqueName(tensor + "_quantized");
+            var dequantizedName = graph.UniqueName(tensor + "_dequantized");
+            var (scale, zeroPoint) = AddParameterConstants(tensor, p);
+            graph.Tensors[quantizedName] = new TensorInfo(quantizedName, p.StorageType, info.Shape, null, p);
+            graph.Tensors[dequantizedName] = new TensorInfo(dequantizedName, ElementType.Float32, info.Shape);
+            nodes.Add(new Node(graph.UniqueName(tensor + "_QuantizeLinear"), "QuantizeLinear", domain, qVersion,
+                [tensor, scale, zeroPoint], [quantizedName], new Dictionary<string, Graph.Attribute>()));
+            nodes.Add(new Node(graph.UniqueName(tensor + "_DequantizeLinear"), "DequantizeLinear", domain, dqVersion,
+                [quantizedName, scale, zeroPoint], [dequantizedName], new Dictionary<string, Graph.Attribute>()));
+            renamed[tensor] = dequantizedName;
+        }
+
+        foreach (var input in graph.Inputs) QuantizeActivation(input);
+        foreach (var node in graph.Nodes)
+        {
+            var inputs = node.Inputs.Select(i => renamed.GetValueOrDefault(i, i)).ToArray();
+            nodes.Add(new Node(node.Name, node.OpType, node.Domain, node.OpsetVersion, inputs, node.Outputs, node.Attributes));
+            foreach (var output in node.Outputs)
+                if (output.Length > 0) QuantizeActivation(output);
+        }
+
+        // A quantized graph output keeps its name: it is the dequantized value the caller reads.
+        for (int i = 0; i < graph.Outputs.Count; i++)
+            if (renamed.TryGetValue(graph.Outputs[i], out var dequantized)) graph.Outputs[i] = dequantized;
+
+        graph.Nodes.Clear();
+        graph.Nodes.AddRange(nodes);
+        RestoreOutputNames(graph, source: renamed);
+        return graph;
+    }
+
+    /// <summary>
+    /// Renames the dequantized copies of graph outputs back to the original output names (and the float
+    /// pre-quantization tensor to NAME_float), so callers see the names the model declared.
+    /// </summary>
+    private static void RestoreOutputNames(ModelGraph graph, Dictionary<string, string> source)
+    {
+        foreach (var (original, dequantized) in source)
+        {
+            int index = graph.Outputs.IndexOf(dequantized);
+            if (index < 0) continue;
+            var floatName = graph.UniqueName(original + "_float");
+            var map = new Dictionary<string, string> { [original] = floatName, [dequantized] = original };
+            for (int n = 0; n < graph.Nodes.Count; n++)
+            {
+                var node = graph.Nodes[n];
+                if (!node.Inputs.Concat(node.Outputs).Any(map.ContainsKey)) continue;
+                graph.Nodes[n] = new Node(node.Name, node.OpType, node.Domain, node.OpsetVersion,
+                    node.Inputs.Select(i => map.GetValueOrDefault(i, i)).ToArray(),
+                    node.Outputs.Select(o => map.GetValueOrDefault(o, o)).ToArray(), node.Attributes);
+            }
+            var floatInfo = graph.Tensor(original);
+            var outputInfo = graph.Tensor(dequantized);
+            graph.Tensors.Remove(dequantized);
+            graph.Tensors[floatName] = new TensorInfo(floatName, floatInfo.ElementType, floatInfo.Shape);
+            graph.Tensors[original] = new TensorInfo(original, outputInfo.ElementType, outputInfo.Shape);
+            graph.Outputs[index] = original;
+        }
+    }
+}
