@@ -81,7 +81,17 @@ public static class QuantizationMath
     {
         int rightShift = 31 - shift;
         long product = (long)acc * multiplier;
-        if (rightShift <= 0) return (int)Math.Clamp(product << -rightShift, int.MinValue, int.MaxValue);
+        // |product| < 2^62, so shifting right by 63 or more leaves |value| < 1/2, which rounds to 0; computing
+        // it would overflow the rounding constant and wrap the shift count.
+        if (rightShift >= 63) return 0;
+        if (rightShift <= 0)
+        {
+            // Left shifts saturate: anything that does not fit in int32 clamps (shifts ≥ 32 always do unless 0).
+            if (product == 0) return 0;
+            if (-rightShift >= 32) return product > 0 ? int.MaxValue : int.MinValue;
+            Int128 shifted = (Int128)product << -rightShift;
+            return shifted > int.MaxValue ? int.MaxValue : shifted < int.MinValue ? int.MinValue : (int)shifted;
+        }
         long rounded = (product + (1L << (rightShift - 1))) >> rightShift;
         return (int)Math.Clamp(rounded, int.MinValue, int.MaxValue);
     }

@@ -1,0 +1,90 @@
+using Octet.Compiler.Graph;
+using Octet.Compiler.Operators.NeuralNetwork;
+using Octet.Compiler.Operators.Quantization;
+
+namespace Octet.Compiler.Operators.Integer;
+
+/// <summary>
+/// QConv(X, W, B?): convolution of 8-bit tensors with an int32 accumulator, requantized per output channel.
+/// X is int8 or uint8 <c>N x C x D1 x ...</c> (1 to 3 spatial axes), W int8 or uint8 <c>M x C/group x k1 x ...</c>,
+/// B int32 <c>[M]</c>. Attributes: Conv's geometry (<c>kernel_shape</c>, <c>strides</c>, <c>pads</c>, <c>dilations</c>,
+/// <c>group</c>, <c>auto_pad</c>), <c>x_zero_point</c> (int), <c>w_zero_point</c> (ints: one, or one per output
+/// channel), and the requantization attributes (<see cref="Requantizer"/>, one entry or one per output channel).
+/// </summary>
+/// <remarks>
+/// <c>acc[m] = B[m] + Σ (x − x_zero_point)(w − w_zero_point[m])</c> over the window's taps, literally: padded
+/// positions hold x_zero_point and contribute 0, and no zero-point term is folded into the bias (that is the
+/// generated kernels' business). The sum is accumulated in int32, and the node is rejected unless
+/// <c>|B[m]| + max|x − x_zero_point| · Σ|w − w_zero_point[m]|</c> fits int32 for every channel — which proves
+/// the accumulation exact for any input.
+/// </remarks>
+public sealed class QConv : IntegerOperator
+{
+    public override string OpType => "QConv";
+
+    private const int X = 0, W = 1, Bias = 2;
+
+    protected override IEnumerable<string> AllowedAttributes(Node node) =>
+        Requantizer.AttributeNames(Requantizer.ReadMode(node))
+            .Concat(["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "x_zero_point", "w_zero_point"]);
+
+    public override void InferOutputs(InferenceContext context)
+    {
+        QuantizedValues.ExpectInputCount(context, 2, 3);
+        QuantizedValues.ExpectEightBit(context, X, "X");
+        QuantizedValues.ExpectEightBit(context, W, "W");
+        ExpectKnownAttributes(context);
+        var output = IntegerConvolution.InferShape(context, X, W);
+        int outChannels = context.InputShape(W)[0];
+        if (context.HasInput(Bias))
+        {
+            context.ExpectType(Bias, ElementType.Int32);
+            var b = context.InputShape(Bias);
+            if (b.Rank != 1 || b[0] != outChannels)
+                throw context.Error($"bias B has shape {b}; expected [{outChannels}] (one value per output channel)");
+        }
+        var node = context.Node;
+        int xZeroPoint = IntegerAttributes.ZeroPoint(node, "x_zero_point", context.InputType(X));
+        var wZeroPoints = IntegerAttributes.ZeroPoints(node, "w_zero_point", context.InputType(W), outChannels, "output channel");
+        var requantizer = Requantizer.Read(node, outChannels, "output channel");
+
+        // With the weights (and bias) known now, prove the accumulator cannot overflow at compile time.
+        if (context.ConstantInput(W) is { } w && (!context.HasInput(Bias) || context.ConstantInput(Bias) is not null))
+            CheckAccumulatorBound(node, context.InputType(X), xZeroPoint, w, wZeroPoints, context.ConstantInput(Bias));
+        context.SetOutput(0, requantizer.OutputType, output);
+    }
+
+    public override void Execute(KernelContext context)
+    {
+        var node = context.Node;
+        var x = context.Input(X);
+        var w = context.Input(W);
+        var bias = context.OptionalInput(Bias);
+        int outChannels = w.Shape[0];
+        int xZeroPoint = IntegerAttributes.ZeroPoint(node, "x_zero_point", x.ElementType);
+        var wZeroPoints = IntegerAttributes.ZeroPoints(node, "w_zero_point", w.ElementType, outChannels, "output channel");
+        var requantizer = Requantizer.Read(node, outChannels, "output channel");
+        CheckAccumulatorBound(node, x.ElementType, xZeroPoint, w, wZeroPoints, bias);
+
+        var accumulators = IntegerConvolution.Accumulate(node,
+            IntegerConvolution.ShiftInput(x, xZeroPoint), x.Shape,
+            IntegerConvolution.ShiftWeights(w, wZeroPoints), w.Shape,
+            bias?.As<int>(), out var outputShape);
+        context.SetOutput(0, requantizer.Requantize(accumulators, outputShape, channelAxis: 1));
+    }
+
+    /// <summary>Rejects weights and bias for which some input could overflow an int32 accumulator (see the remarks).</summary>
+    private static void CheckAccumulatorBound(Node node, ElementType xType, int xZeroPoint, Tensor w, int[] wZeroPoints, Tensor? bias)
+    {
+        var weights = QuantizedValues.Widen(w);
+        var biases = bias?.As<int>();
+        int outChannels = w.Shape[0];
+        int perChannel = outChannels == 0 ? 0 : weights.Length / outChannels;
+        long input = IntegerAttributes.MaxDistance(xType, xZeroPoint);
+        for (int m = 0; m < outChannels; m++)
+        {
+            long bound = Math.Abs((long)(biases?[m] ?? 0)) + input * IntegerAttributes.AbsoluteSum(weights, m * perChannel, perChannel, 1, wZeroPoints[m]);
+            IntegerAttributes.ExpectFitsInt32(node, bound, $"output channel {m} (|B| + {input} x Σ|w - w_zero_point| over {perChannel} taps)");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+using Octet.Compiler.Diagnostics;
+using Octet.Compiler.Graph;
+using Octet.Compiler.Quantization;
+
+namespace Octet.Compiler.Operators.Integer;
+
+/// <summary>How an int32 accumulator is rescaled to the output's 8-bit type.</summary>
+public enum RequantizationMode
+{
+    /// <summary>Integer-only: multiply by M0 · 2^(shift − 31) with one rounding (gemmlowp / TFLite style).</summary>
+    FixedPoint,
+    /// <summary>ONNX Runtime compatible: a float32 scale, as MLAS's <c>MlasRequantizeOutput</c>.</summary>
+    Float,
+}
+
+/// <summary>
+/// The requantization attributes every integer operator with a quantized output shares, read once from a
+/// node, checked, and applied:
+/// <list type="bullet">
+/// <item><c>requant</c> (string, required): "fixed-point" or "float".</item>
+/// <item>fixed-point: <c>multiplier</c> (ints, M0 in [2^30, 2^31) or 0) and <c>shift</c> (ints, in [−32, 31]),
+/// one entry or one per output channel: M = M0 · 2^(shift − 31).</item>
+/// <item>float: <c>scale</c> (floats, finite and non-negative), one entry or one per output channel.</item>
+/// <item><c>y_type</c> (int, required): 2 = uint8, 3 = int8 (ONNX element type codes).</item>
+/// <item><c>y_zero_point</c> (int, default 0), <c>clamp_min</c> and <c>clamp_max</c> (ints, default the
+/// type's range; narrower when lowering fused Relu, Relu6 or Clip), all inside the output type.</item>
+/// </list>
+/// </summary>
+/// <remarks>
+/// Fixed-point: <c>y = clamp(MultiplyByFixedPoint(acc, M0, shift) + y_zero_point, clamp_min, clamp_max)</c> —
+/// one rounding of the exact product acc · M, ties toward +∞ (<see cref="QuantizationMath.MultiplyByFixedPoint"/>).
+/// Shifts below −32 are rejected rather than passed on: MultiplyByFixedPoint is exact only down to −32, and a
+/// multiplier that small (below 2^−32) rounds every int32 accumulator to 0, so lowering should write M0 = 0.
+/// <para>Float: <c>v = (float)acc * scale</c> (one float32 multiply), clamped to
+/// <c>[clamp_min − zp, clamp_max − zp]</c>, rounded half to even, plus zp — the order of MLAS's requantize, so
+/// the result is bit-exact with ONNX Runtime given the same float32 scale.</para>
+/// </remarks>
+public sealed class Requantizer
+{
+    public const string ModeAttribute = "requant";
+    public const string FixedPointName = "fixed-point";
+    public const string FloatName = "float";
+
+    /// <summary>The smallest and largest <c>shift</c> accepted (see the remarks on the class).</summary>
+    public const int MinShift = -32, MaxShift = 31;
+
+    private static readonly string[] Common = [ModeAttribute, "y_type", "y_zero_point", "clamp_min", "clamp_max"];
+
+    private readonly int[] _multipliers;
+    private readonly int[] _shifts;
+    private readonly float[] _scales;
+
+    private Requantizer(RequantizationMode mode, ElementType outputType, int zeroPoint, int clampMin, int clampMax,
+        int[] multipliers, int[] shifts, float[] scales)
+    {
+        Mode = mode;
+        OutputType = outputType;
+        ZeroPoint = zeroPoint;
+        ClampMin = clampMin;
+        ClampMax = clampMax;
+        _multipliers = multipliers;
+        _shifts = shifts;
+        _scales = scales;
+    }
+
+    public RequantizationMode Mode { get; }
+    /// <summary>Int8 or UInt8.</summary>
+    public ElementType OutputType { get; }
+    public int ZeroPoint { get; }
+    public int ClampMin { get; }
+    public int ClampMax { get; }
+
+    /// <summary>M0 for <paramref name="channel"/> (fixed-point mode).</summary>
+    public int Multiplier(int channel) => _multipliers[_multipliers.Length == 1 ? 0 : channel];
+    /// <summary>The shift for <paramref name="channel"/> (fixed-point mode).</summary>
+    public int Shift(int channel) => _shifts[_shifts.Length == 1 ? 0 : channel];
+    /// <summary>The float32 scale for <paramref name="channel"/> (float mode, when the operator uses <c>scale</c>).</summary>
+    public float Scale(int channel) => _scales[_scales.Length == 1 ? 0 : channel];
+
+    /// <summary>The requantization attributes an operator accepts in <paramref name="mode"/>.</summary>
+    /// <param name="usesScale">False for operators whose float mode has its own scales instead of <c>scale</c> (QAdd).</param>
+    public static IEnumerable<string> AttributeNames(RequantizationMode mode, bool usesScale = true) => mode switch
+    {
+        RequantizationMode.FixedPoint => [.. Common, "multiplier", "shift"],
+        _ => usesScale ? [.. Common, "scale"] : Common,
+    };
+
+    /// <summary>The <c>requant</c> attribute: required, "fixed-point" or "float".</summary>
+    public static RequantizationMode ReadMode(Node node)
+    {
+        if (!node.HasAttribute(ModeAttribute))
+            throw OctetException.AtNode(node, $"required attribute '{ModeAttribute}' is missing (\"{FixedPointName}\" or \"{FloatName}\")");
+        return node.GetString(ModeAttribute, "") switch
+        {
+            FixedPointName => RequantizationMode.FixedPoint,
+            FloatName => RequantizationMode.Float,
+            var other => throw OctetException.AtNode(node, $"{ModeAttribute}=\"{other}\"; expected \"{FixedPointName}\" or \"{FloatName}\""),
+        };
+    }
+
+    /// <summary>The <c>y_type</c> attribute: required, 2 (uint8) or 3 (int8).</summary>
+    public static ElementType ReadOutputType(Node node)
+    {
+        if (!node.HasAttribute("y_type"))
+            throw OctetException.AtNode(node, "required attribute 'y_type' is missing (2 = uint8, 3 = int8)");
+        long code = node.GetInt("y_type");
+        return code switch
+        {
+            (long)ElementType.UInt8 => ElementType.UInt8,
+            (long)ElementType.Int8 => ElementType.Int8,
+            _ => throw OctetException.AtNode(node, $"y_type={code}; expected 2 (uint8) or 3 (int8)"),
+        };
+    }
+
+    /// <summary>
+    /// Reads and checks the requantization attributes of <paramref name="node"/>, whose per-channel arrays may
+    /// have one entry or <paramref name="channels"/> (one per <paramref name="channelName"/>).
+    /// </summary>
+    /// <param name="usesScale">False for operators whose float mode does not read <c>scale</c> (QAdd).</param>
+    public static Requantizer Read(Node node, int channels, string channelName, bool usesScale = true)
+    {
+        var mode = ReadMode(node);
+        var type = ReadOutputType(node);
+        var (min, max) = IntegerAttributes.Range(type);
+        int zeroPoint = IntegerAttributes.ZeroPoint(node, "y_zero_point", type);
+        long clampMin = node.GetInt("clamp_min", min), clampMax = node.GetInt("clamp_max", max);
+        IntegerAttributes.CheckInRange(node, "clamp_min", clampMin, type);
+        IntegerAttributes.CheckInRange(node, "clamp_max", clampMax, type);
+        if (clampMin > clampMax)
+            throw OctetException.AtNode(node, $"clamp_min={clampMin} is greater than clamp_max={clampMax}");
+
+        int[] multipliers = [], shifts = [];
+        float[] scales = [];
+        if (mode == RequantizationMode.FixedPoint)
+        {
+            var m0 = RequirePerChannel(node, node.GetInts("multiplier"), "multiplier", channels, channelName);
+            var s = RequirePerChannel(node, node.GetInts("shift"), "shift", channels, channelName);
+            if (m0.Length != s.Length)
+                throw OctetException.AtNode(node, $"attributes 'multiplier' ({m0.Length} values) and 'shift' ({s.Length} values) must have the same length");
+            multipliers = new int[m0.Length];
+            shifts = new int[s.Length];
+            for (int c = 0; c < m0.Length; c++)
+            {
+                CheckFixedPoint(node, "multiplier", m0[c], "shift", s[c]);
+                multipliers[c] = (int)m0[c];
+                shifts[c] = (int)s[c];
+            }
+        }
+        else if (usesScale)
+        {
+            scales = RequirePerChannel(node, node.GetFloats("scale"), "scale", channels, channelName);
+            foreach (var scale in scales)
+                if (!(scale >= 0) || !float.IsFinite(scale))
+                    throw OctetException.AtNode(node, $"attribute 'scale' has value {scale}; scales must be finite and non-negative");
+        }
+        return new Requantizer(mode, type, zeroPoint, (int)clampMin, (int)clampMax, multipliers, shifts, scales);
+    }
+
+    /// <summary>Checks one fixed-point multiplier: M0 in [2^30, 2^31) or 0, shift in [<see cref="MinShift"/>, <see cref="MaxShift"/>].</summary>
+    internal static void CheckFixedPoint(Node node, string multiplierName, long multiplier, string shiftName, long shift)
+    {
+        if (multiplier != 0 && (multiplier < 1L << 30 || multiplier > int.MaxValue))
+            throw OctetException.AtNode(node,
+                $"attribute '{multiplierName}' = {multiplier} is not a normalized fixed-point multiplier: expected 0 or a value in [2^30, 2^31)");
+        if (shift < MinShift || shift > MaxShift)
+            throw OctetException.AtNode(node,
+                $"attribute '{shiftName}' = {shift} is outside [{MinShift}, {MaxShift}]" +
+                (shift < MinShift ? " (a multiplier below 2^-32 rounds every int32 accumulator to 0: write multiplier 0 instead)" : ""));
+    }
+
+    private static T[] RequirePerChannel<T>(Node node, T[]? values, string name, int channels, string channelName)
+    {
+        if (values is null) throw OctetException.AtNode(node, $"required attribute '{name}' is missing");
+        if (values.Length != 1 && values.Length != channels)
+            throw OctetException.AtNode(node, channels == 1
+                ? $"attribute '{name}' has {values.Length} values; this operator's requantization is per tensor: expected 1"
+                : $"attribute '{name}' has {values.Length} values; expected 1 (per tensor) or {channels} (one per {channelName})");
+        return values;
+    }
+
+    /// <summary>Requantizes one int32 accumulator of <paramref name="channel"/> to a value of <see cref="OutputType"/>.</summary>
+    public int Requantize(int accumulator, int channel)
+    {
+        if (Mode == RequantizationMode.FixedPoint)
+            return OffsetAndClamp(QuantizationMath.MultiplyByFixedPoint(accumulator, Multiplier(channel), Shift(channel)));
+        return RoundAndClamp((float)accumulator * Scale(channel));
+    }
+
+    /// <summary>Integer paths' last step: <c>clamp(value + y_zero_point, clamp_min, clamp_max)</c>, without overflow.</summary>
+    public int OffsetAndClamp(long value) => (int)Math.Clamp(value + ZeroPoint, ClampMin, ClampMax);
+
+    /// <summary>
+    /// Float paths' last step, in MLAS's order: clamp to <c>[clamp_min − zp, clamp_max − zp]</c> in float32,
+    /// round half to even, add zp. (Clamping before or after rounding gives the same integer: the bounds are integers.)
+    /// </summary>
+    public int RoundAndClamp(float value)
+    {
+        float clamped = Math.Clamp(value, (float)(ClampMin - ZeroPoint), (float)(ClampMax - ZeroPoint));
+        // The outer clamp only matters for NaN, which no finite accumulator and scale produce.
+        return Math.Clamp((int)MathF.Round(clamped, MidpointRounding.ToEven) + ZeroPoint, ClampMin, ClampMax);
+    }
+
+    /// <summary>
+    /// Requantizes every accumulator of a tensor of shape <paramref name="shape"/> whose channels run along
+    /// <paramref name="channelAxis"/> (−1: per tensor), into an <see cref="OutputType"/> tensor.
+    /// </summary>
+    public Tensor Requantize(int[] accumulators, Shape shape, int channelAxis)
+    {
+        var values = new int[accumulators.Length];
+        if (channelAxis < 0)
+        {
+            for (int i = 0; i < values.Length; i++) values[i] = Requantize(accumulators[i], 0);
+            return IntegerAttributes.ToTensor(OutputType, shape, values);
+        }
+        int channels = shape[channelAxis], inner = 1;
+        for (int d = channelAxis + 1; d < shape.Rank; d++) inner *= shape[d];
+        // Runs of `inner` consecutive accumulators share a channel; the channel advances (and wraps) per run.
+        for (int start = 0, channel = 0; start < values.Length; start += inner, channel = (channel + 1) % channels)
+            for (int i = start; i < start + inner; i++) values[i] = Requantize(accumulators[i], channel);
+        return IntegerAttributes.ToTensor(OutputType, shape, values);
+    }
+}
