@@ -17,6 +17,9 @@ public static class Program
             InspectCommand.Create(),
             RunCommand.Create(),
             VerifyCommand.Create(),
+            QuantizeCommand.Create(),
+            EvalCommand.Create(),
+            ExportQdqCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

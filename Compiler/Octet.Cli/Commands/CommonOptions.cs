@@ -43,5 +43,10 @@ internal static class CommonOptions
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.UnusableInput;
         }
+        catch (Octet.OnnxRuntime.OnnxRuntimeException e)
+        {
+            Console.Error.WriteLine($"error: ONNX Runtime refused the model: {e.Message}");
+            return ExitCodes.UnusableInput;
+        }
     }
 }

@@ -22,8 +22,8 @@ namespace Octet.Compiler.Quantization;
 /// quantized), and outputs of ops that merely move values (Reshape, MaxPool, …), which reuse their input's
 /// parameters so no requantization happens there;</item>
 /// <item>weights quantized per output channel, symmetric; biases to int32 at s_in · s_w[c];</item>
-/// <item>Q/DQ nodes inserted. Models whose default opset predates per-axis DequantizeLinear (13) get the
-/// com.microsoft Q/DQ, which ONNX Runtime treats identically, so other operators keep their versions.</item>
+/// <item>Q/DQ nodes inserted. Models whose default opset predates per-axis DequantizeLinear (13) are raised
+/// to opset 13 where every operator keeps its meaning (and refused by name where one would not).</item>
 /// </list>
 /// </remarks>
 public static class QdqQuantizer
@@ -181,13 +181,12 @@ public static class QdqQuantizer
     private static ModelGraph Rewrite(ModelGraph graph, Dictionary<string, QuantizationParameters> activations,
         Dictionary<string, QuantizedConstant> weights)
     {
-        // Before opset 13 DequantizeLinear has no axis, and before 10 it does not exist: use ONNX Runtime's
-        // com.microsoft forms, which have both, and leave the model's other operators at their versions.
-        bool contrib = graph.DefaultOpset < 13;
-        string domain = contrib ? "com.microsoft" : "";
-        if (contrib) graph.OpsetImports.TryAdd("com.microsoft", 1);
-        int qVersion = contrib ? 1 : OperatorRegistry.Default.ResolveVersion("", "QuantizeLinear", graph.DefaultOpset)!.Value;
-        int dqVersion = contrib ? 1 : OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", graph.DefaultOpset)!.Value;
+        // Per-axis DequantizeLinear needs opset 13, and ONNX Runtime's fused int8 kernels (QLinearConv, …)
+        // need at least 10: older models are raised to opset 13 where that keeps every operator's meaning.
+        if (graph.DefaultOpset < 13) RaiseOpset(graph, 13);
+        const string domain = "";
+        int qVersion = OperatorRegistry.Default.ResolveVersion("", "QuantizeLinear", graph.DefaultOpset)!.Value;
+        int dqVersion = OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", graph.DefaultOpset)!.Value;
 
         var nodes = new List<Node>();
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -258,6 +257,34 @@ public static class QdqQuantizer
         graph.Nodes.AddRange(nodes);
         RestoreOutputNames(graph, source: renamed);
         return graph;
+    }
+
+    /// <summary>
+    /// Re-resolves every default-domain node at a newer opset. The operators in this graph keep their
+    /// meaning across the versions in between except Softmax / LogSoftmax / Hardmax, whose pre-13 form
+    /// flattens everything from <c>axis</c> on: that equals the new single-axis form when all later dims
+    /// are 1, and is refused by name otherwise.
+    /// </summary>
+    private static void RaiseOpset(ModelGraph graph, int opset)
+    {
+        graph.OpsetImports[""] = opset;
+        for (int i = 0; i < graph.Nodes.Count; i++)
+        {
+            var node = graph.Nodes[i];
+            if (node.Domain.Length != 0) continue;
+            var version = OperatorRegistry.Default.ResolveVersion("", node.OpType, opset)
+                ?? throw new OctetException($"{graph.SourcePath}: {node.Describe()} has no version at opset {opset}, needed for per-channel quantization");
+            if (node.OpType is "Softmax" or "LogSoftmax" or "Hardmax" && node.OpsetVersion < 13)
+            {
+                var shape = graph.Tensor(node.Inputs[0]).Shape;
+                int axis = Shape.NormalizeAxis(node.GetInt("axis", 1), shape.Rank);
+                if (shape.Dims[(axis + 1)..].ToArray().Any(d => d != 1))
+                    throw new OctetException($"{graph.SourcePath}: {node.Describe()} flattens dims {axis}.. of {shape}, which has no opset-13 equivalent; quantizing needs opset 13");
+            }
+            if (!OperatorRegistry.Default.Supports("", node.OpType, version))
+                throw new OctetException($"{graph.SourcePath}: {node.Describe()}: version {version} at opset {opset} is not implemented");
+            graph.Nodes[i] = new Node(node.Name, node.OpType, node.Domain, version, node.Inputs, node.Outputs, node.Attributes);
+        }
     }
 
     /// <summary>

@@ -20,6 +20,12 @@ public class DequantizeLinear : OperatorDefinition
     public override string OpType => "DequantizeLinear";
     public override IReadOnlyList<int> SinceVersions => [10, 13, 19, 21, 23, 24, 25];
 
+    /// <summary>
+    /// Never folded, even on constant weights: the int8 values and their parameters are what a quantized
+    /// model is, and integer lowering must find them as they are (no re-quantization of imported weights).
+    /// </summary>
+    public override bool CanFold => false;
+
     public override void InferOutputs(InferenceContext context)
     {
         QuantizedValues.ExpectInputCount(context, 2, 3);
