@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Octet.Compiler.Data;
 using Octet.Compiler.Graph;
+using Octet.Compiler.Quantization.Lowering;
 using Octet.Compiler.Reference;
 using Octet.Compiler.Verification;
 using Octet.OnnxRuntime;
@@ -31,9 +32,16 @@ internal static class VerifyCommand
             Description = "Tolerance relative to the output's range, max|reference|.",
             DefaultValueFactory = _ => Tolerance.Float32.RangeRelative,
         };
+        var quant = new Option<string?>("--quant") { Description = "Quantization config: verify Octet's int8 plan against ONNX Runtime on the exported QDQ model." };
+        var numerics = new Option<string?>("--numerics") { Description = "integer-only or ort-compatible (overrides the config; applies to models that arrive quantized too)." };
+        var reference = new Option<string>("--reference")
+        {
+            Description = "What ONNX Runtime runs for an int8 plan: 'quantized' (the QDQ export or the quantized model) or 'float' (the original float model).",
+            DefaultValueFactory = _ => "quantized",
+        };
         var command = new Command("verify", "Compare Octet with ONNX Runtime on the same inputs.")
         {
-            model, shape, inputs, json, rtol, rangeTol,
+            model, shape, inputs, json, rtol, rangeTol, quant, numerics, reference,
         };
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
@@ -41,47 +49,81 @@ internal static class VerifyCommand
             if (tolerance.Relative < 0 || tolerance.RangeRelative < 0)
                 throw new Compiler.Diagnostics.OctetException("--rtol and --range-tol must not be negative");
             if (tolerance.Relative == 0 && tolerance.RangeRelative == 0) tolerance = tolerance with { AbsoluteFloor = 0 };
-            return Verify(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(inputs)!, parse.GetValue(json), tolerance);
+            var referenceKind = parse.GetValue(reference);
+            if (referenceKind is not ("quantized" or "float"))
+                throw new Compiler.Diagnostics.OctetException($"--reference '{referenceKind}': expected quantized or float");
+            return Verify(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(inputs)!, parse.GetValue(json), tolerance,
+                parse.GetValue(quant), parse.GetValue(numerics), referenceKind == "float");
         }));
         return command;
     }
 
-    private static int Verify(string modelPath, string[]? shapes, string inputSpec, bool json, Tolerance tolerance)
+    private static int Verify(string modelPath, string[]? shapes, string inputSpec, bool json, Tolerance tolerance,
+        string? quantPath, string? numerics, bool floatReference)
     {
         var graph = CommonOptions.Load(modelPath, shapes);
         var inputs = InputSets.Load(inputSpec, graph);
-        var octet = new ReferenceExecutor(graph).Run(inputs);
-
-        Dictionary<string, Tensor> ort;
+        var exportFolder = Path.Combine(Path.GetTempPath(), $"octet-verify-{Environment.ProcessId}");
         try
         {
-            ort = OnnxRuntimeReference.Run(modelPath, inputs, graph.Outputs);
+            var quantized = QuantizedPlan.Create(graph, quantPath, numerics, exportFolder);
+            var octetGraph = quantized?.Plan ?? graph;
+            var octet = new ReferenceExecutor(octetGraph).Run(inputs);
+            if (quantized is not null && !json)
+            {
+                var floatOps = IntegerPlanCheck.FindFloatArithmetic(quantized.Plan);
+                Console.WriteLine($"int8 plan: {quantized.Plan.Nodes.Count(n => n.Domain == "octet")} integer ops, {quantized.Plan.Nodes.Count} nodes in all; " +
+                                  (floatOps.Count == 0 ? "no float arithmetic between input quantization and output dequantization"
+                                      : $"{floatOps.Count} places compute in float, e.g. {floatOps[0]}"));
+            }
+            string ortModel = quantized is null || floatReference ? modelPath : quantized.ExportedQdqPath ?? modelPath;
+            var ort = OnnxRuntimeReference.Run(ortModel, inputs, graph.Outputs);
+
+            var results = graph.Outputs.Select(name => TensorAgreement.Measure(name, octet[name], ort[name], tolerance)).ToList();
+            var steps = graph.Outputs.Select(name => quantized?.OutputStep(name)).ToList();
+            var lsb = graph.Outputs.Select((name, i) => steps[i] is { } step ? LsbAgreement.Measure(octet[name], ort[name], step) : null).ToList();
+            string description = quantized is null ? "Octet float32 reference executor"
+                : $"Octet int8 plan ({(quantized.Mode == Compiler.Quantization.Config.NumericsMode.IntegerOnly ? "integer-only" : "ort-compatible")})";
+            string referenceDescription = quantized is null || floatReference ? "the float model" : quantized.ExportedQdqPath is null ? "the quantized model" : "the exported QDQ model";
+
+            // Float plans are judged by the float tolerance; int8 plans against a quantized reference by LSBs
+            // (integer-only: every output within 2 LSB; ort-compatible: bit-exact); against float, by argmax.
+            bool ok = quantized is null ? results.All(r => r.WithinTolerance)
+                : floatReference ? results.All(r => r.ArgmaxAgreement == 1)
+                : lsb.All(l => l is null || (quantized.Mode == Compiler.Quantization.Config.NumericsMode.IntegerOnly ? l.MaxLsb <= 2 : l.MaxLsb == 0));
+            if (json) WriteJson(modelPath, inputSpec, tolerance, results, lsb, ok, description, referenceDescription);
+            else WriteTable(modelPath, tolerance, results, lsb, ok, description, referenceDescription);
+            return ok ? ExitCodes.Success : ExitCodes.CheckFailed;
         }
         catch (OnnxRuntimeException e)
         {
-            Console.Error.WriteLine($"error: ONNX Runtime could not run {modelPath}: {e.Message}");
+            Console.Error.WriteLine($"error: ONNX Runtime could not run the reference for {modelPath}: {e.Message}");
             return ExitCodes.UnusableInput;
         }
-
-        var results = graph.Outputs.Select(name => TensorAgreement.Measure(name, octet[name], ort[name], tolerance)).ToList();
-        bool ok = results.All(r => r.WithinTolerance);
-        if (json) WriteJson(modelPath, inputSpec, tolerance, results, ok);
-        else WriteTable(modelPath, tolerance, results, ok);
-        return ok ? ExitCodes.Success : ExitCodes.CheckFailed;
+        finally
+        {
+            if (Directory.Exists(exportFolder)) Directory.Delete(exportFolder, recursive: true);
+        }
     }
 
-    private static void WriteTable(string model, Tolerance tolerance, List<TensorAgreement> results, bool ok)
+    private static void WriteTable(string model, Tolerance tolerance, List<TensorAgreement> results, List<LsbAgreement?> lsb, bool ok,
+        string octet, string reference)
     {
-        Console.WriteLine($"model: {model}   ONNX Runtime {OrtEnv.OnnxRuntimeVersion} (optimizations on, 1 thread) vs Octet reference executor");
+        Console.WriteLine($"model: {model}");
+        Console.WriteLine($"  {octet} vs ONNX Runtime {OrtEnv.OnnxRuntimeVersion} on {reference} (optimizations on, 1 thread)");
         Console.WriteLine($"tolerance: {tolerance}");
         Console.WriteLine($"{"output",-24} {"elements",9} {"max abs",11} {"max rel",11} {"abs/range",10} {"cosine",10} {"bit-exact",9} {"argmax",7}  ok");
         foreach (var r in results)
             Console.WriteLine($"{r.Name,-24} {r.Elements,9} {r.MaxAbsDiff,11:G4} {r.MaxRelDiff,11:G4} {(r.ReferenceRange == 0 ? 0 : r.MaxAbsDiff / r.ReferenceRange),10:G3} " +
                               $"{r.CosineSimilarity,10:F7} {r.FractionBitExact,9:P1} {r.ArgmaxAgreement,7:P1}  {(r.WithinTolerance ? "yes" : "NO")}");
+        for (int i = 0; i < results.Count; i++)
+            if (lsb[i] is { } l)
+                Console.WriteLine($"{results[i].Name,-24} int8 steps of {l.Step:G4}: bit-exact {l.FractionExact:P3}, within ±1 LSB {l.FractionWithin1:P3}, max {l.MaxLsb} LSB");
         Console.WriteLine(ok ? "PASS: every output is within tolerance." : "FAIL: some output is outside tolerance.");
     }
 
-    private static void WriteJson(string model, string inputs, Tolerance tolerance, List<TensorAgreement> results, bool ok)
+    private static void WriteJson(string model, string inputs, Tolerance tolerance, List<TensorAgreement> results, List<LsbAgreement?> lsb, bool ok,
+        string octet, string reference)
     {
         var buffer = new MemoryStream();
         using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true });
@@ -90,10 +132,13 @@ internal static class VerifyCommand
         writer.WriteString("inputs", inputs);
         writer.WriteString("ort_version", OrtEnv.OnnxRuntimeVersion);
         writer.WriteString("tolerance", tolerance.ToString());
+        writer.WriteString("octet", octet);
+        writer.WriteString("reference", reference);
         writer.WriteBoolean("within_tolerance", ok);
         writer.WriteStartArray("outputs");
-        foreach (var r in results)
+        for (int i = 0; i < results.Count; i++)
         {
+            var r = results[i];
             writer.WriteStartObject();
             writer.WriteString("name", r.Name);
             writer.WriteNumber("elements", r.Elements);
@@ -104,6 +149,13 @@ internal static class VerifyCommand
             WriteNumber(writer, "fraction_bit_exact", r.FractionBitExact);
             WriteNumber(writer, "argmax_agreement", r.ArgmaxAgreement);
             writer.WriteBoolean("within_tolerance", r.WithinTolerance);
+            if (lsb[i] is { } l)
+            {
+                WriteNumber(writer, "int8_step", l.Step);
+                WriteNumber(writer, "int8_fraction_bit_exact", l.FractionExact);
+                WriteNumber(writer, "int8_fraction_within_1_lsb", l.FractionWithin1);
+                writer.WriteNumber("int8_max_lsb", l.MaxLsb);
+            }
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

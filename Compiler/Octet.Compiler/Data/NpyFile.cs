@@ -12,7 +12,8 @@ namespace Octet.Compiler.Data;
 /// </summary>
 public static partial class NpyFile
 {
-    private static readonly byte[] Magic = "\x93NUMPY"u8.ToArray();
+    // 0x93 then "NUMPY". (Not a "\x93NUMPY"u8 literal: that would encode U+0093 as two UTF-8 bytes.)
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static Tensor Read(string path)
     {

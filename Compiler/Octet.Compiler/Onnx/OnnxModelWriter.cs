@@ -147,6 +147,7 @@ public static class OnnxModelWriter
     private static HashSet<string> CheckNodes(ModelGraph graph)
     {
         var produced = new HashSet<string>(StringComparer.Ordinal);
+        var inputs = new HashSet<string>(graph.Inputs, StringComparer.Ordinal);
         var octetNodes = graph.Nodes.Where(n => n.Domain == OctetDomain).ToList();
         if (octetNodes.Count > 0)
             throw new OctetException(
@@ -157,15 +158,21 @@ public static class OnnxModelWriter
             var domain = OperatorRegistry.NormalizeDomain(node.Domain);
             if (!graph.OpsetImports.TryGetValue(domain, out var imported) && !graph.OpsetImports.TryGetValue(OnnxGraphReader.DomainName(domain), out imported))
                 throw OctetException.AtNode(node, $"uses domain '{OnnxGraphReader.DomainName(domain)}', which the graph does not import");
-            if (node.OpsetVersion > imported)
+            // A file records only the opset import, and a reader resolves each node's version from it. A node whose
+            // recorded version is another one (say Softmax-1 under an opset-13 import, after an opset was raised) would
+            // be read back as a different operator, so the mismatch is refused here. Ops the registry does not know
+            // can only be checked against the import itself.
+            int? resolved = OperatorRegistry.Default.ResolveVersion(domain, node.OpType, imported);
+            if (node.OpsetVersion > imported || (resolved is { } version && version != node.OpsetVersion))
                 throw OctetException.AtNode(node, $"is version {node.OpsetVersion} of {node.OpType}, but the graph imports " +
-                                                  $"{OnnxGraphReader.DomainName(domain)} opset {imported}; raise the opset import");
+                                                  $"{OnnxGraphReader.DomainName(domain)} opset {imported}, where {node.OpType} is " +
+                                                  $"{(resolved is { } v ? "version " + v : "not defined")}: the file would mean another operator");
             foreach (var output in node.Outputs)
             {
                 if (output.Length == 0) continue;
                 if (!produced.Add(output))
                     throw OctetException.AtNode(node, $"writes tensor '{output}', which another node also writes");
-                if (graph.Inputs.Contains(output))
+                if (inputs.Contains(output))
                     throw OctetException.AtNode(node, $"writes tensor '{output}', which is a graph input");
             }
         }
@@ -249,7 +256,7 @@ public static class OnnxModelWriter
     }
 
     /// <summary>
-    /// The IR version that goes with a default-domain opset (ONNX's release table), but at least 4: from IR 4 on,
+    /// The IR version that came with a default-domain opset (ONNX's release table), but at least 4: from IR 4 on,
     /// initializers need not be listed as graph inputs, and when they are not, ONNX Runtime treats them as
     /// constants it may fold, as Octet does.
     /// </summary>
@@ -262,6 +269,8 @@ public static class OnnxModelWriter
         <= 18 => 8,
         <= 20 => 9,
         <= 22 => 10,
-        _ => 11,
+        23 => 11,
+        24 => 12,
+        _ => 13,   // opset 25 (ONNX 1.20); ONNX Runtime 1.30 reads it
     };
 }

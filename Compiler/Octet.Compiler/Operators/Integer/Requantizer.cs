@@ -42,7 +42,7 @@ public sealed class Requantizer
     public const string FloatName = "float";
 
     /// <summary>The smallest and largest <c>shift</c> accepted (see the remarks on the class).</summary>
-    public const int MinShift = -32, MaxShift = 31;
+    public const int MaxShift = 31;
 
     private static readonly string[] Common = [ModeAttribute, "y_type", "y_zero_point", "clamp_min", "clamp_max"];
 
@@ -156,16 +156,15 @@ public sealed class Requantizer
         return new Requantizer(mode, type, zeroPoint, (int)clampMin, (int)clampMax, multipliers, shifts, scales);
     }
 
-    /// <summary>Checks one fixed-point multiplier: M0 in [2^30, 2^31) or 0, shift in [<see cref="MinShift"/>, <see cref="MaxShift"/>].</summary>
+    /// <summary>Checks one fixed-point multiplier: M0 in [2^30, 2^31) or 0, shift at most <see cref="MaxShift"/>.</summary>
     internal static void CheckFixedPoint(Node node, string multiplierName, long multiplier, string shiftName, long shift)
     {
         if (multiplier != 0 && (multiplier < 1L << 30 || multiplier > int.MaxValue))
             throw OctetException.AtNode(node,
                 $"attribute '{multiplierName}' = {multiplier} is not a normalized fixed-point multiplier: expected 0 or a value in [2^30, 2^31)");
-        if (shift < MinShift || shift > MaxShift)
-            throw OctetException.AtNode(node,
-                $"attribute '{shiftName}' = {shift} is outside [{MinShift}, {MaxShift}]" +
-                (shift < MinShift ? " (a multiplier below 2^-32 rounds every int32 accumulator to 0: write multiplier 0 instead)" : ""));
+        // Very negative shifts are fine (the product rounds to 0); above 31 the multiplier would exceed 2^31.
+        if (shift > MaxShift || shift < int.MinValue / 2)
+            throw OctetException.AtNode(node, $"attribute '{shiftName}' = {shift} is above {MaxShift}");
     }
 
     private static T[] RequirePerChannel<T>(Node node, T[]? values, string name, int channels, string channelName)

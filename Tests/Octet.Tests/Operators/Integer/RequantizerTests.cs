@@ -46,11 +46,11 @@ public sealed class RequantizerTests(ITestOutputHelper output)
         }
         foreach (int acc in ExtremeAccumulators)
             foreach (int m0 in ExtremeMultipliers)
-                for (int shift = Requantizer.MinShift; shift <= Requantizer.MaxShift; shift++)
+                for (int shift = -40; shift <= Requantizer.MaxShift; shift++)
                     Check(acc, m0, shift);
         for (int i = 0; i < 300_000; i++)
         {
-            int shift = random.Next(Requantizer.MinShift, Requantizer.MaxShift + 1);
+            int shift = random.Next(-40, Requantizer.MaxShift + 1);
             // Accumulators of every magnitude: a random bit width, then a random value of that width.
             int bits = random.Next(0, 32);
             int acc = (int)Math.Clamp(random.NextInt64(-(1L << bits), 1L << bits), int.MinValue, int.MaxValue);
