@@ -6,7 +6,7 @@ namespace Octet.Cli.Commands;
 /// Agreement of two dequantized int8 outputs in units of their quantization step: both sides are
 /// (q − zp) · step, so |a − b| / step is the integer difference of the underlying int8 values.
 /// </summary>
-internal sealed record LsbAgreement(float Step, double FractionExact, double FractionWithin1, long MaxLsb)
+public sealed record LsbAgreement(float Step, double FractionExact, double FractionWithin1, long MaxLsb)
 {
     public static LsbAgreement Measure(Tensor actual, Tensor reference, float step)
     {

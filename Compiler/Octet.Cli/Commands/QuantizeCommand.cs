@@ -130,9 +130,16 @@ internal static class QuantizeCommand
         var elapsed = clock.Elapsed;
 
         var config = result.ToConfig(weights, numerics, samples?.Description, inputScale);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(outputPath));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        config.Save(outputPath);
+        try
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(outputPath));
+            if (folder is not null) Directory.CreateDirectory(folder);
+            config.Save(outputPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OctetException($"-o {outputPath}: cannot write the config ({e.Message})", e);
+        }
 
         Console.WriteLine($"calibrated {modelPath} with {options.Method.Name()} on {result.Samples} sample(s) " +
                           $"in {elapsed.TotalSeconds:F2} s ({ConfigNames.TypeName(options.ActivationType)} activations, {(options.SymmetricActivations ? "symmetric" : "asymmetric")})");

@@ -13,13 +13,13 @@ namespace Octet.Cli.Commands;
 /// quantized model carries, lowered to integer operators; and the model ONNX Runtime should run as the
 /// matching reference (the exported QDQ model, or the quantized original).
 /// </summary>
-internal sealed record QuantizedPlan(ModelGraph Qdq, ModelGraph Plan, NumericsMode Mode, string? ExportedQdqPath)
+public sealed record QuantizedPlan(ModelGraph Qdq, ModelGraph Plan, NumericsMode Mode, string? ExportedQdqPath)
 {
     /// <summary>
     /// Null when the model is float and no config is given. <paramref name="exportFolder"/> receives the QDQ
     /// export for ONNX Runtime when a config is applied.
     /// </summary>
-    public static QuantizedPlan? Create(ModelGraph graph, string? quantPath, string? numerics, string exportFolder)
+    internal static QuantizedPlan? Create(ModelGraph graph, string? quantPath, string? numerics, string exportFolder)
     {
         var overrideMode = EvalCommand.ParseNumerics(numerics);
         if (quantPath is not null)

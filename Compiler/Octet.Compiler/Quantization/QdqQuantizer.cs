@@ -16,7 +16,8 @@ namespace Octet.Compiler.Quantization;
 /// <remarks>
 /// Steps, in order:
 /// <list type="number">
-/// <item>BatchNormalization folded into the preceding Conv, and constant bias Adds moved into Conv/Gemm biases;</item>
+/// <item>pass-through nodes (Identity, inference Dropout) removed, BatchNormalization folded into the
+/// preceding Conv, and constant bias Adds moved into Conv/Gemm biases;</item>
 /// <item>which activations carry quantization: graph inputs and node outputs, except a linear layer's output
 /// that only feeds a Relu/Clip (the activation folds into the layer's clamp bounds, so only its output is
 /// quantized), and outputs of ops that merely move values (Reshape, MaxPool, …), which reuse their input's
@@ -43,6 +44,7 @@ public static class QdqQuantizer
     {
         if (!source.IsShapeInferred) throw new ArgumentException("the graph must be shape-inferred");
         var graph = source.Clone();
+        IdentityElimination.Run(graph);
         BatchNormFolding.Run(graph);
         BiasAddFusion.Run(graph);
 
@@ -73,6 +75,8 @@ public static class QdqQuantizer
                     continue;
                 }
                 if (FeedsOnlyAFusedActivation(graph, node, output)) continue;
+                // A final Softmax stays float (no integer softmax yet): its result is the model's output as is.
+                if (node.OpType is "Softmax" or "LogSoftmax" && graph.Outputs.Contains(output)) continue;
                 chosen[output] = Require(output);
             }
         }
@@ -283,7 +287,13 @@ public static class QdqQuantizer
             }
             if (!OperatorRegistry.Default.Supports("", node.OpType, version))
                 throw new OctetException($"{graph.SourcePath}: {node.Describe()}: version {version} at opset {opset} is not implemented");
-            graph.Nodes[i] = new Node(node.Name, node.OpType, node.Domain, version, node.Inputs, node.Outputs, node.Attributes);
+            var attributes = node.Attributes;
+            if (node.OpType is "Softmax" or "LogSoftmax" or "Hardmax" && node.OpsetVersion < 13 && !node.HasAttribute("axis"))
+            {
+                // The default axis changed from 1 to -1 at version 13: write the old default explicitly.
+                attributes = new Dictionary<string, Graph.Attribute>(attributes) { ["axis"] = new("axis", AttributeKind.Int, 1L) };
+            }
+            graph.Nodes[i] = new Node(node.Name, node.OpType, node.Domain, version, node.Inputs, node.Outputs, attributes);
         }
     }
 

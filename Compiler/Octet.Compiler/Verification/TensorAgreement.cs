@@ -10,17 +10,19 @@ namespace Octet.Compiler.Verification;
 /// <param name="ReferenceRange">max |reference|: the scale that absolute differences are judged against.</param>
 /// <param name="CosineSimilarity">of the two tensors as vectors (1 when both are all zero).</param>
 /// <param name="FractionBitExact">elements whose bits are identical.</param>
-/// <param name="ArgmaxAgreement">fraction of positions (all axes but the last) whose argmax over the last axis agrees.</param>
+/// <param name="ArgmaxAgreement">fraction of positions (all axes but the last) whose argmax over the last axis agrees
+/// (trailing axes of size 1 are ignored, so [1,1000,1,1] is judged over its 1000 classes).</param>
+/// <param name="Top5Agreement">fraction of those positions whose five largest entries are the same, in the same order.</param>
 /// <param name="WithinTolerance">every element satisfies the <see cref="Tolerance"/>.</param>
 public sealed record TensorAgreement(
     string Name, long Elements, double MaxAbsDiff, double MaxRelDiff, double ReferenceRange, double CosineSimilarity,
-    double FractionBitExact, double ArgmaxAgreement, bool WithinTolerance)
+    double FractionBitExact, double ArgmaxAgreement, bool WithinTolerance, double Top5Agreement = 1)
 {
     public static TensorAgreement Measure(string name, Tensor actual, Tensor reference, Tolerance tolerance)
     {
         if (actual.Shape != reference.Shape || actual.ElementType != reference.ElementType)
             return new TensorAgreement(name, reference.ElementCount, double.PositiveInfinity, double.PositiveInfinity,
-                0, 0, 0, 0, false);
+                0, 0, 0, 0, false, 0);
 
         long n = reference.ElementCount;
         double range = 0;
@@ -43,7 +45,7 @@ public sealed record TensorAgreement(
         }
         double cosine = normA == 0 && normR == 0 ? 1 : dot / Math.Sqrt(normA * normR);
         return new TensorAgreement(name, n, maxAbs, maxRel, range, cosine, n == 0 ? 1 : (double)exact / n,
-            ArgmaxAgreementOverLastAxis(actual, reference), within);
+            TopKAgreementOverLastAxis(actual, reference, 1), within, TopKAgreementOverLastAxis(actual, reference, 5));
     }
 
     private static bool BitsEqual(Tensor a, Tensor b, long i) => a.Data switch
@@ -52,30 +54,37 @@ public sealed record TensorAgreement(
         _ => a.GetAsDouble(i) == b.GetAsDouble(i),
     };
 
-    /// <summary>Fraction of rows (all axes but the last) whose argmax along the last axis agrees; ties take the first index.</summary>
-    public static double ArgmaxAgreementOverLastAxis(Tensor actual, Tensor reference)
+    /// <summary>
+    /// Fraction of rows (all axes but the class axis — the last axis of size above 1) whose <paramref name="k"/>
+    /// largest entries agree in order; ties take the lower index.
+    /// </summary>
+    public static double TopKAgreementOverLastAxis(Tensor actual, Tensor reference, int k)
     {
-        int last = reference.Shape.Rank == 0 ? 1 : reference.Shape[^1];
-        if (last == 0) return 1;
-        long rows = reference.ElementCount / last;
+        var dims = reference.Shape.ToArray();
+        int classAxis = dims.Length - 1;
+        while (classAxis > 0 && dims[classAxis] == 1) classAxis--;
+        int classes = dims.Length == 0 ? 1 : dims[classAxis];
+        if (classes == 0) return 1;
+        int inner = 1;
+        for (int d = classAxis + 1; d < dims.Length; d++) inner *= dims[d];
+        long rows = reference.ElementCount / classes;
         if (rows == 0) return 1;
+        k = Math.Min(k, classes);
         long agree = 0;
         for (long row = 0; row < rows; row++)
-            if (Argmax(actual, row * last, last) == Argmax(reference, row * last, last)) agree++;
+        {
+            long start = row / inner * classes * inner + row % inner;
+            if (Top(actual, start, classes, inner, k).SequenceEqual(Top(reference, start, classes, inner, k))) agree++;
+        }
         return (double)agree / rows;
     }
 
-    private static int Argmax(Tensor t, long start, int count)
-    {
-        int best = 0;
-        double bestValue = t.GetAsDouble(start);
-        for (int k = 1; k < count; k++)
-        {
-            double v = t.GetAsDouble(start + k);
-            if (v > bestValue) { bestValue = v; best = k; }
-        }
-        return best;
-    }
+    private static int[] Top(Tensor t, long start, int count, int stride, int k) =>
+        Enumerable.Range(0, count)
+            .OrderByDescending(c => t.GetAsDouble(start + (long)c * stride))
+            .ThenBy(c => c)
+            .Take(k)
+            .ToArray();
 }
 
 /// <summary>

@@ -69,8 +69,15 @@ public abstract class CalibrationSamples
     private static bool LooksLikeIdx(string path)
     {
         Span<byte> magic = stackalloc byte[4];
-        using var stream = File.OpenRead(path);
-        return stream.Read(magic) == 4 && magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic[0] == 0 && magic[1] == 0 && magic[2] == 0x08;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OctetException($"{path}: cannot read ({e.Message})", e);
+        }
     }
 
     private static Dictionary<string, string> MatchNpyFiles(string folder, List<string> files, ModelGraph graph)

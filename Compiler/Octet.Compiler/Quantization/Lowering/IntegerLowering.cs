@@ -59,22 +59,42 @@ public sealed class IntegerLowering
     }
 
     /// <summary>A float tensor that is DequantizeLinear of a quantized one: where its integers live and what they mean.</summary>
-    private sealed record Dequantized(string Quantized, QuantizationParameters Parameters);
+    private sealed record Dequantized(string Quantized, QuantizationParameters Parameters, string ScaleName, string? ZeroPointName);
+
+    /// <summary>Float tensors that lowering re-expressed as DequantizeLinear of an int8 tensor it produced.</summary>
+    private readonly Dictionary<string, Dequantized> _views = new(StringComparer.Ordinal);
+
+    /// <summary>Quantized tensors replaced by an equal one (QuantizeLinear of a view with the same parameters).</summary>
+    private readonly Dictionary<string, string> _renamed = new(StringComparer.Ordinal);
 
     private void Run()
     {
-        foreach (var node in _graph.Nodes)
+        foreach (var original in _graph.Nodes)
         {
-            if (_absorbed.Contains(node)) continue;
+            if (_absorbed.Contains(original)) continue;
+            var node = Rewire(original);
             if (!TryLower(node)) _nodes.Add(node);
         }
+        for (int i = 0; i < _graph.Outputs.Count; i++)
+            if (_renamed.TryGetValue(_graph.Outputs[i], out var replacement))
+            {
+                // A graph output keeps its name: copy the equal tensor into it.
+                _nodes.Add(new Node(_graph.Outputs[i] + "_identity", "Identity", "", OperatorRegistry.Default.ResolveVersion("", "Identity", _graph.DefaultOpset)!.Value,
+                    [replacement], [_graph.Outputs[i]], new Dictionary<string, Attribute>()));
+            }
         _graph.Nodes.Clear();
         _graph.Nodes.AddRange(_nodes);
     }
 
+    private Node Rewire(Node node) => node.Inputs.Any(_renamed.ContainsKey)
+        ? new Node(node.Name, node.OpType, node.Domain, node.OpsetVersion, node.Inputs.Select(i => _renamed.GetValueOrDefault(i, i)).ToArray(), node.Outputs, node.Attributes)
+        : node;
+
     private bool TryLower(Node node)
     {
         if (node.Domain.Length != 0) return false;
+        if (node.OpType == "QuantizeLinear") return LowerQuantizeOfView(node);
+        if (node.OpType == "ReduceMean") return LowerReduceMean(node);
         // The single QuantizeLinear the op's value reaches, possibly through a fusible activation.
         return node.OpType switch
         {
@@ -83,7 +103,7 @@ public sealed class IntegerLowering
             "Add" or "Mul" => LowerBinary(node),
             "AveragePool" or "GlobalAveragePool" => LowerAveragePool(node),
             "Concat" => LowerConcat(node),
-            _ when ValuePreservingOps.Contains(node.OpType) => LowerValuePreserving(node),
+            _ when ValuePreservingOps.Contains(node.OpType) || node.OpType == "Split" => LowerValuePreserving(node),
             _ when TableOps.Contains(node.OpType) => LowerTable(node),
             _ => false,
         };
@@ -95,10 +115,12 @@ public sealed class IntegerLowering
     private Dequantized? SourceOf(string tensor)
     {
         if (tensor.Length == 0) return null;
+        if (_views.TryGetValue(tensor, out var view)) return view;
         var producer = _graph.Producer(tensor);
         if (producer is null || producer.OpType != "DequantizeLinear") return null;
         var parameters = ParametersOf(producer);
-        return parameters is null ? null : new Dequantized(producer.Inputs[0], parameters);
+        return parameters is null ? null
+            : new Dequantized(_renamed.GetValueOrDefault(producer.Inputs[0], producer.Inputs[0]), parameters, producer.Inputs[1], producer.HasInput(2) ? producer.Inputs[2] : null);
     }
 
     /// <summary>Scale/zero-point/axis of a QuantizeLinear or DequantizeLinear node with constant parameters.</summary>
@@ -456,29 +478,120 @@ public sealed class IntegerLowering
 
     // ---- Data movement and pooling ----------------------------------------------------------------
 
+    /// <summary>
+    /// Data movement (Reshape, Transpose, Split, MaxPool, Concat of equal parameters, …) on a dequantized
+    /// tensor runs on the int8 values themselves; its float results become views — DequantizeLinear of the
+    /// int8 results with the same parameters — so the ops after them lower as if the model had quantized there.
+    /// </summary>
     private bool LowerValuePreserving(Node node)
     {
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor || node.Outputs.Count(o => o.Length > 0) != 1) return false;
-        // Other inputs (shapes, indices, axes) must be compile-time constants.
+        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        // Other inputs (shapes, indices, axes, split sizes) must be compile-time constants.
         if (node.Inputs.Skip(1).Any(i => i.Length > 0 && !_graph.Tensor(i).IsConstant)) return false;
+        EmitOnIntegers(node, [x.Quantized, .. node.Inputs.Skip(1)], x);
+        return true;
+    }
+
+    private void EmitOnIntegers(Node node, IReadOnlyList<string> inputs, Dequantized parameters)
+    {
+        var outputs = new string[node.Outputs.Count];
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            var floatName = node.Outputs[k];
+            if (floatName.Length == 0) { outputs[k] = ""; continue; }
+            var quantized = FreshName(floatName + "_int8");
+            _graph.Tensors[quantized] = new TensorInfo(quantized, parameters.Parameters.StorageType, _graph.Tensor(floatName).Shape, null, parameters.Parameters);
+            outputs[k] = quantized;
+            var dequantizeInputs = parameters.ZeroPointName is null
+                ? new[] { quantized, parameters.ScaleName } : new[] { quantized, parameters.ScaleName, parameters.ZeroPointName };
+            // The view: dead (and removed) unless something stays float and reads it.
+            _nodes.Add(new Node(FreshName(floatName + "_view"), "DequantizeLinear", "",
+                OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", _graph.DefaultOpset)!.Value, dequantizeInputs, [floatName], new Dictionary<string, Attribute>()));
+            _views[floatName] = parameters with { Quantized = quantized };
+        }
+        // Added before its views in _nodes order would break topological order, so insert it ahead of them.
+        int firstView = _nodes.Count - outputs.Count(o => o.Length > 0);
+        _nodes.Insert(firstView, new Node(node.Name, node.OpType, node.Domain, node.OpsetVersion, inputs, outputs, node.Attributes));
+    }
+
+    /// <summary>
+    /// QuantizeLinear of a dequantized tensor: the same integers when the parameters agree (the pair cancels),
+    /// else one Requantize from the old parameters to the new.
+    /// </summary>
+    private bool LowerQuantizeOfView(Node quantize)
+    {
+        var x = SourceOf(quantize.Inputs[0]);
+        var output = ParametersOf(quantize);
+        if (x is null || output is null || !x.Parameters.IsPerTensor || !output.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x.Parameters.Equals(output))
+        {
+            _renamed[quantize.Outputs[0]] = x.Quantized;
+            return true;
+        }
+        EmitRequantize(x.Quantized, x.Parameters, quantize.Outputs[0], output, quantize.Name + "_requantize");
+        return true;
+    }
+
+    /// <summary>
+    /// The parameters every QuantizeLinear reached from <paramref name="tensor"/> through data movement only
+    /// (Reshape, Transpose, Split, …) quantizes to, when they are all the same; else null.
+    /// </summary>
+    private Dequantized? DownstreamQuantization(string tensor)
+    {
+        Node? quantize = null;
+        var pending = new Stack<string>([tensor]);
+        while (pending.Count > 0)
+        {
+            var current = pending.Pop();
+            if (_graph.Outputs.Contains(current)) return null;
+            foreach (var consumer in _graph.Consumers(current))
+            {
+                if (consumer.Domain.Length != 0) return null;
+                if (consumer.OpType == "QuantizeLinear")
+                {
+                    if (quantize is not null && !Equals(ParametersOf(quantize), ParametersOf(consumer))) return null;
+                    quantize ??= consumer;
+                    continue;
+                }
+                if (!(ValuePreservingOps.Contains(consumer.OpType) || consumer.OpType == "Split") || consumer.Inputs[0] != current) return null;
+                foreach (var output in consumer.Outputs) if (output.Length > 0) pending.Push(output);
+            }
+        }
+        if (quantize is null || ParametersOf(quantize) is not { IsPerTensor: true } parameters || parameters.StorageType == ElementType.Int32) return null;
+        return new Dequantized("", parameters, quantize.Inputs[1], quantize.HasInput(2) ? quantize.Inputs[2] : null);
+    }
+
+    /// <summary>ReduceMean over the spatial axes of an NCHW tensor is a global average pool.</summary>
+    private bool LowerReduceMean(Node node)
+    {
+        var x = SourceOf(node.Inputs[0]);
+        if (x is null || !x.Parameters.IsPerTensor) return false;
+        var shape = _graph.Tensor(node.Inputs[0]).Shape;
+        var axes = node.OpsetVersion < 18 ? node.GetInts("axes") : node.HasInput(1) ? _graph.Tensor(node.Inputs[1]).ConstantValue?.ToInt64Array() : null;
+        if (axes is null || shape.Rank != 4) return false;
+        var normalized = axes.Select(a => a < 0 ? a + shape.Rank : a).OrderBy(a => a).ToArray();
+        if (!normalized.SequenceEqual([2L, 3L])) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
         if (result is null) return false;
         var (quantize, output, _, _, _) = result.Value;
-        if (output.StorageType != x.Parameters.StorageType) return false;
-
-        bool sameParameters = output.Scale == x.Parameters.Scale && output.ZeroPoint == x.Parameters.ZeroPoint;
-        string target = sameParameters ? quantize.Outputs[0] : FreshName(node.Outputs[0] + "_int8");
-        var inputs = node.Inputs.ToArray();
-        inputs[0] = x.Quantized;
-        var outputs = node.Outputs.Select(o => o.Length == 0 ? o : target).ToArray();
-        _nodes.Add(new Node(node.Name, node.OpType, node.Domain, node.OpsetVersion, inputs, outputs, node.Attributes));
-        if (sameParameters) ClaimProducerOf(quantize.Outputs[0]);
-        if (!sameParameters)
+        var attributes = RequantizationAttributes.Create(_mode, x.Parameters.Scale, null, output, output.QMin, output.QMax);
+        attributes["x_zero_point"] = new("x_zero_point", AttributeKind.Int, (long)x.Parameters.ZeroPoint);
+        bool keepDims = node.GetInt("keepdims", 1) != 0;
+        if (keepDims)
         {
-            _graph.Tensors[target] = new TensorInfo(target, x.Parameters.StorageType, _graph.Tensor(node.Outputs[0]).Shape, null, x.Parameters);
-            EmitRequantize(target, x.Parameters, quantize.Outputs[0], output, node.Name + "_requantize");
+            Emit("QGlobalAveragePool", [x.Quantized], quantize.Outputs[0], attributes, node.Name);
+            return true;
         }
+        // keepdims=0: pool to [N, C, 1, 1], then drop the two unit axes with a Reshape on the integers.
+        var pooled = FreshName(node.Outputs[0] + "_pooled");
+        _graph.Tensors[pooled] = new TensorInfo(pooled, output.StorageType, new Shape(shape[0], shape[1], 1, 1), null, output);
+        Emit("QGlobalAveragePool", [x.Quantized], pooled, attributes, node.Name);
+        var target = _graph.UniqueName(node.Outputs[0] + "_shape");
+        _graph.Tensors[target] = TensorInfo.ForConstant(target, Tensor.Create(new Shape(2), new long[] { shape[0], shape[1] }));
+        _nodes.Add(new Node(node.Name + "_squeeze", "Reshape", "", OperatorRegistry.Default.ResolveVersion("", "Reshape", _graph.DefaultOpset)!.Value,
+            [pooled, target], [quantize.Outputs[0]], new Dictionary<string, Attribute>()));
+        ClaimProducerOf(quantize.Outputs[0]);
         return true;
     }
 
@@ -510,6 +623,28 @@ public sealed class IntegerLowering
     {
         var sources = node.Inputs.Select(SourceOf).ToList();
         if (sources.Any(s => s is null || !s.Parameters.IsPerTensor)) return false;
+        if (sources.All(s => s!.Parameters.Equals(sources[0]!.Parameters)))
+        {
+            EmitOnIntegers(node, sources.Select(s => s!.Quantized).ToList(), sources[0]!);
+            return true;
+        }
+        // Inputs at different parameters whose concatenation is only moved around and then quantized to one
+        // set of parameters (ShuffleNet's channel shuffle): requantize each input to those parameters first.
+        if (DownstreamQuantization(node.Outputs[0]) is { } target)
+        {
+            var rescaledInputs = new List<string>();
+            for (int i = 0; i < sources.Count; i++)
+            {
+                var source = sources[i]!;
+                if (source.Parameters.Equals(target.Parameters)) { rescaledInputs.Add(source.Quantized); continue; }
+                var rescaled = FreshName(node.Inputs[i] + "_rescaled");
+                _graph.Tensors[rescaled] = new TensorInfo(rescaled, target.Parameters.StorageType, _graph.Tensor(node.Inputs[i]).Shape, null, target.Parameters);
+                EmitRequantize(source.Quantized, source.Parameters, rescaled, target.Parameters, $"{node.Name}_requantize_{i}");
+                rescaledInputs.Add(rescaled);
+            }
+            EmitOnIntegers(node, rescaledInputs, target);
+            return true;
+        }
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
         if (result is null) return false;
         var (quantize, output, _, _, _) = result.Value;

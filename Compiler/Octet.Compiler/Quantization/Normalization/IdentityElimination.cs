@@ -21,7 +21,7 @@ public static class IdentityElimination
             if (IsPassThrough(graph, node) && !graph.Outputs.Contains(node.Outputs[0]))
             {
                 replacement[node.Outputs[0]] = node.Inputs[0];
-                graph.Tensors.Remove(node.Outputs[0]);
+                foreach (var output in node.Outputs) if (output.Length > 0) graph.Tensors.Remove(output);
                 removed++;
                 continue;
             }
@@ -34,12 +34,13 @@ public static class IdentityElimination
 
     private static bool IsPassThrough(ModelGraph graph, Node node)
     {
-        if (node.Domain.Length != 0 || node.Outputs.Count(o => o.Length > 0) != 1 || node.Outputs[0].Length == 0) return false;
+        if (node.Domain.Length != 0 || node.Outputs.Count == 0 || node.Outputs[0].Length == 0) return false;
         return node.OpType switch
         {
             "Identity" => true,
-            "Dropout" => node.Outputs.Count == 1 || node.Outputs.Skip(1).All(o => o.Length == 0),
-            "Cast" => graph.Tensor(node.Inputs[0]).ElementType == graph.Tensor(node.Outputs[0]).ElementType,
+            // Inference-mode Dropout, when nothing reads its mask.
+            "Dropout" => node.Outputs.Skip(1).All(o => o.Length == 0 || (!graph.Outputs.Contains(o) && graph.Consumers(o).Count == 0)),
+            "Cast" => node.Outputs.Count == 1 && graph.Tensor(node.Inputs[0]).ElementType == graph.Tensor(node.Outputs[0]).ElementType,
             _ => false,
         };
     }
