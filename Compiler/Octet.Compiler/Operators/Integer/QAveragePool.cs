@@ -44,7 +44,7 @@ public sealed class QAveragePool : IntegerOperator
         bool countPadding = CountIncludePad(node);
         for (int axis = 0; axis < SlidingWindow.MaxSpatialRank; axis++)
         {
-            int empty = Array.IndexOf(TapCounts(counts, axis, countPadding), 0);
+            int empty = Array.IndexOf(counts.TapCounts(axis, countPadding), 0);
             if (empty >= 0)
                 throw context.Error($"the window at output position {empty} along spatial axis {axis - (SlidingWindow.MaxSpatialRank - window.SpatialRank)} " +
                                     "covers no input value (dilations or ceil_mode put every tap outside the input): its average is undefined");
@@ -81,11 +81,12 @@ public sealed class QAveragePool : IntegerOperator
         var (inD, inH, inW) = (window.InputSize[0], window.InputSize[1], window.InputSize[2]);
         var (outD, outH, outW) = (window.OutputSize[0], window.OutputSize[1], window.OutputSize[2]);
         int inPlane = inD * inH * inW, outPlane = outD * outH * outW;
-        var countD = TapCounts(window, 0, countPadding);
-        var countH = TapCounts(window, 1, countPadding);
-        var countW = TapCounts(window, 2, countPadding);
+        var countD = window.TapCounts(0, countPadding);
+        var countH = window.TapCounts(1, countPadding);
+        var countW = window.TapCounts(2, countPadding);
 
         var y = new int[planes * outPlane];
+        Span<int> offsets = new int[window.TapCount];
         for (int plane = 0; plane < planes; plane++)
         {
             var input = new ReadOnlySpan<int>(x, plane * inPlane, inPlane);
@@ -95,44 +96,11 @@ public sealed class QAveragePool : IntegerOperator
             for (int ow = 0; ow < outW; ow++, o++)
             {
                 int sum = 0;
-                for (int kd = 0; kd < window.Kernel[0]; kd++)
-                {
-                    int id = od * window.Strides[0] - window.PadBegin[0] + kd * window.Dilations[0];
-                    if ((uint)id >= (uint)inD) continue;
-                    for (int kh = 0; kh < window.Kernel[1]; kh++)
-                    {
-                        int ih = oh * window.Strides[1] - window.PadBegin[1] + kh * window.Dilations[1];
-                        if ((uint)ih >= (uint)inH) continue;
-                        for (int kw = 0; kw < window.Kernel[2]; kw++)
-                        {
-                            int iw = ow * window.Strides[2] - window.PadBegin[2] + kw * window.Dilations[2];
-                            if ((uint)iw >= (uint)inW) continue;
-                            sum += input[(id * inH + ih) * inW + iw] - zeroPoint;
-                        }
-                    }
-                }
+                int taps = window.InputTaps(od, oh, ow, offsets);
+                for (int t = 0; t < taps; t++) sum += input[offsets[t]] - zeroPoint;
                 y[o] = IntegerAverage.Average(requantizer, sum, countD[od] * countH[oh] * countW[ow]);
             }
         }
         context.SetOutput(0, IntegerAttributes.ToTensor(requantizer.OutputType, new Shape([shape[0], shape[1], .. original.OutputSize]), y));
-    }
-
-    /// <summary>
-    /// For each output position along <paramref name="axis"/>, how many taps the count includes: those at
-    /// input positions in <c>[0, input)</c>, or with <paramref name="countPadding"/> in <c>[−padBegin, input + padEnd)</c>.
-    /// A window is the product of its per-axis tap sets, so its count is the product of these.
-    /// </summary>
-    private static int[] TapCounts(SlidingWindow window, int axis, bool countPadding)
-    {
-        int low = countPadding ? -window.PadBegin[axis] : 0;
-        int high = window.InputSize[axis] + (countPadding ? window.PadEnd[axis] : 0);
-        var counts = new int[window.OutputSize[axis]];
-        for (int o = 0; o < counts.Length; o++)
-            for (int k = 0; k < window.Kernel[axis]; k++)
-            {
-                long position = (long)o * window.Strides[axis] - window.PadBegin[axis] + (long)k * window.Dilations[axis];
-                if (position >= low && position < high) counts[o]++;
-            }
-        return counts;
     }
 }

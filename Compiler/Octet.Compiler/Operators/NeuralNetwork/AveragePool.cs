@@ -44,11 +44,12 @@ public sealed class AveragePool : OperatorDefinition
 
         // Per axis and output position, how many window taps the divisor counts. Taps are counted per axis
         // because a window is the product of its per-axis tap sets.
-        var divisorD = TapCounts(window, 0, countPadding);
-        var divisorH = TapCounts(window, 1, countPadding);
-        var divisorW = TapCounts(window, 2, countPadding);
+        var divisorD = window.TapCounts(0, countPadding);
+        var divisorH = window.TapCounts(1, countPadding);
+        var divisorW = window.TapCounts(2, countPadding);
 
         var y = new float[(long)planes * outPlane];
+        Span<int> offsets = new int[window.TapCount];
         for (int plane = 0; plane < planes; plane++)
         {
             var input = new ReadOnlySpan<float>(x, plane * inPlane, inPlane);
@@ -58,47 +59,13 @@ public sealed class AveragePool : OperatorDefinition
             for (int ow = 0; ow < outW; ow++, o++)
             {
                 double sum = 0;
-                for (int kd = 0; kd < window.Kernel[0]; kd++)
-                {
-                    int id = od * window.Strides[0] - window.PadBegin[0] + kd * window.Dilations[0];
-                    if ((uint)id >= (uint)inD) continue;
-                    for (int kh = 0; kh < window.Kernel[1]; kh++)
-                    {
-                        int ih = oh * window.Strides[1] - window.PadBegin[1] + kh * window.Dilations[1];
-                        if ((uint)ih >= (uint)inH) continue;
-                        for (int kw = 0; kw < window.Kernel[2]; kw++)
-                        {
-                            int iw = ow * window.Strides[2] - window.PadBegin[2] + kw * window.Dilations[2];
-                            if ((uint)iw >= (uint)inW) continue;
-                            sum += input[(id * inH + ih) * inW + iw];
-                        }
-                    }
-                }
+                int taps = window.InputTaps(od, oh, ow, offsets);
+                for (int t = 0; t < taps; t++) sum += input[offsets[t]];
                 // An empty window (possible only with large dilations) averages nothing: NaN, as 0/0.
                 long divisor = (long)divisorD[od] * divisorH[oh] * divisorW[ow];
                 y[o] = divisor == 0 ? float.NaN : (float)(sum / divisor);
             }
         }
         context.SetOutput(0, Tensor.Create(new Shape([shape[0], shape[1], .. original.OutputSize]), y));
-    }
-
-    /// <summary>
-    /// For each output position along <paramref name="axis"/>, the number of taps at input positions in
-    /// <c>[0, input)</c>, or with <paramref name="countPadding"/> in <c>[-padBegin, input + padEnd)</c>.
-    /// </summary>
-    private static int[] TapCounts(SlidingWindow window, int axis, bool countPadding)
-    {
-        int low = countPadding ? -window.PadBegin[axis] : 0;
-        int high = window.InputSize[axis] + (countPadding ? window.PadEnd[axis] : 0);
-        var counts = new int[window.OutputSize[axis]];
-        for (int o = 0; o < counts.Length; o++)
-        {
-            for (int k = 0; k < window.Kernel[axis]; k++)
-            {
-                int position = o * window.Strides[axis] - window.PadBegin[axis] + k * window.Dilations[axis];
-                if (position >= low && position < high) counts[o]++;
-            }
-        }
-        return counts;
     }
 }

@@ -55,6 +55,7 @@ public sealed class MaxPool : OperatorDefinition
         int inPlane = inD * inH * inW, outPlane = outD * outH * outW;
         var y = new float[(long)planes * outPlane];
         var indices = new long[y.Length];
+        Span<int> offsets = new int[window.TapCount];
 
         for (int plane = 0; plane < planes; plane++)
         {
@@ -65,24 +66,14 @@ public sealed class MaxPool : OperatorDefinition
             for (int ow = 0; ow < outW; ow++, o++)
             {
                 float best = float.NegativeInfinity;
-                int bestD = -1, bestH = -1, bestW = -1;
-                for (int kd = 0; kd < window.Kernel[0]; kd++)
+                int bestOffset = -1;
+                int taps = window.InputTaps(od, oh, ow, offsets);
+                for (int t = 0; t < taps; t++)
                 {
-                    int id = od * window.Strides[0] - window.PadBegin[0] + kd * window.Dilations[0];
-                    if ((uint)id >= (uint)inD) continue;
-                    for (int kh = 0; kh < window.Kernel[1]; kh++)
-                    {
-                        int ih = oh * window.Strides[1] - window.PadBegin[1] + kh * window.Dilations[1];
-                        if ((uint)ih >= (uint)inH) continue;
-                        for (int kw = 0; kw < window.Kernel[2]; kw++)
-                        {
-                            int iw = ow * window.Strides[2] - window.PadBegin[2] + kw * window.Dilations[2];
-                            if ((uint)iw >= (uint)inW) continue;
-                            float value = input[(id * inH + ih) * inW + iw];
-                            if (bestD < 0 || value > best) (best, bestD, bestH, bestW) = (value, id, ih, iw);
-                        }
-                    }
+                    float value = input[offsets[t]];
+                    if (bestOffset < 0 || value > best) (best, bestOffset) = (value, offsets[t]);
                 }
+                int bestD = bestOffset < 0 ? -1 : bestOffset / (inH * inW), bestH = bestOffset / inW % inH, bestW = bestOffset % inW;
                 y[o] = best;
                 // A window with no input element (possible only with large dilations) reports index -1.
                 indices[o] = bestD < 0 ? -1 : (long)plane * inPlane + (columnMajor

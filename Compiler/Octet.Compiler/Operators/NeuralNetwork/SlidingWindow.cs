@@ -185,4 +185,54 @@ internal sealed class SlidingWindow
         last = Math.Min(last, OutputSize[axis]);
         return ((int)Math.Min(first, last), (int)last);
     }
+
+    /// <summary>Taps in one window: the most <see cref="InputTaps"/> can write.</summary>
+    public int TapCount => Kernel.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>
+    /// For a 3-D window (see <see cref="As3D"/>): the flat offsets, within one input plane of
+    /// d × h × w elements, of the taps of output position (od, oh, ow) that fall inside the input — padding
+    /// taps are skipped. Returns how many offsets were written. The one place pooling kernels walk a window.
+    /// </summary>
+    public int InputTaps(int od, int oh, int ow, Span<int> offsets)
+    {
+        int inD = InputSize[0], inH = InputSize[1], inW = InputSize[2];
+        int count = 0;
+        for (int kd = 0; kd < Kernel[0]; kd++)
+        {
+            int id = od * Strides[0] - PadBegin[0] + kd * Dilations[0];
+            if ((uint)id >= (uint)inD) continue;
+            for (int kh = 0; kh < Kernel[1]; kh++)
+            {
+                int ih = oh * Strides[1] - PadBegin[1] + kh * Dilations[1];
+                if ((uint)ih >= (uint)inH) continue;
+                for (int kw = 0; kw < Kernel[2]; kw++)
+                {
+                    int iw = ow * Strides[2] - PadBegin[2] + kw * Dilations[2];
+                    if ((uint)iw >= (uint)inW) continue;
+                    offsets[count++] = (id * inH + ih) * inW + iw;
+                }
+            }
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// For each output position along <paramref name="axis"/>, how many taps an average divides by: those at
+    /// input positions in <c>[0, input)</c>, or with <paramref name="countPadding"/> in <c>[−padBegin, input + padEnd)</c>.
+    /// A window is the product of its per-axis tap sets, so its count is the product of these.
+    /// </summary>
+    public int[] TapCounts(int axis, bool countPadding)
+    {
+        int low = countPadding ? -PadBegin[axis] : 0;
+        int high = InputSize[axis] + (countPadding ? PadEnd[axis] : 0);
+        var counts = new int[OutputSize[axis]];
+        for (int o = 0; o < counts.Length; o++)
+            for (int k = 0; k < Kernel[axis]; k++)
+            {
+                int position = o * Strides[axis] - PadBegin[axis] + k * Dilations[axis];
+                if (position >= low && position < high) counts[o]++;
+            }
+        return counts;
+    }
 }
