@@ -97,3 +97,59 @@ public sealed class CliTests
         Assert.Contains("--inputs", error);
     }
 }
+
+[Collection(ConsoleCollection.Name)]
+public sealed class QuantizedCliTests
+{
+    private static readonly string Mnist = TestData.Model("mnist-8");
+    private static readonly string MnistConfig = Path.Combine(TestData.RepositoryRoot, "Samples", "Mnist", "mnist-8.quant.json");
+    private static readonly string Images = Path.Combine(TestData.RepositoryRoot, "Samples", "Data", "mnist-10k", "mnist-10k-images-idx3-ubyte");
+    private static readonly string Labels = Path.Combine(TestData.RepositoryRoot, "Samples", "Data", "mnist-10k", "mnist-10k-labels-idx1-ubyte");
+
+    [Theory]
+    [InlineData("integer-only")]
+    [InlineData("ort-compatible")]
+    public void Verify_with_a_config_compares_the_int8_plan_with_OnnxRuntime_on_the_QDQ_export(string numerics)
+    {
+        var data = Path.Combine(TestData.ModelFolder("mnist-8"), "test_data_set_1");
+        var (code, output, error) = OctetCli.Run("verify", Mnist, "--quant", MnistConfig, "--numerics", numerics, "--inputs", data, "--json");
+        Assert.True(code == 0, error + output);
+        using var json = JsonDocument.Parse(output);
+        var first = json.RootElement.GetProperty("outputs")[0];
+        long maxLsb = first.GetProperty("int8_max_lsb").GetInt64();
+        // ort-compatible numerics reproduce ONNX Runtime's float32 requantization: bit-exact.
+        if (numerics == "ort-compatible") Assert.Equal(0, maxLsb);
+        else Assert.InRange(maxLsb, 0, 2);
+        Assert.Equal(1.0, first.GetProperty("argmax_agreement").GetDouble());
+    }
+
+    [Fact]
+    public void Verify_of_a_model_that_arrives_quantized_needs_no_config()
+    {
+        var (code, output, error) = OctetCli.Run("verify", TestData.Synthetic("conv_qdq_s8s8.onnx"), "--inputs", "random", "--numerics", "ort-compatible");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("bit-exact 100.000 %", output);
+    }
+
+    [Fact]
+    public void Eval_reports_float_and_int8_top1_for_Octet_and_OnnxRuntime()
+    {
+        var (code, output, error) = OctetCli.Run("eval", Mnist, "--quant", MnistConfig, "--images", Images, "--labels", Labels,
+            "--input-scale", "1/255", "--count", "300", "--json");
+        Assert.True(code == 0, error + output);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        foreach (var name in new[] { "onnxruntime_float_top1", "octet_float_top1", "octet_int8_top1", "onnxruntime_qdq_top1" })
+            Assert.InRange(root.GetProperty(name).GetDouble(), 0.97, 1.0);
+        // The same float model, the same images: the two float figures are identical.
+        Assert.Equal(root.GetProperty("onnxruntime_float_top1").GetDouble(), root.GetProperty("octet_float_top1").GetDouble());
+    }
+
+    [Fact]
+    public void Eval_rejects_a_bad_input_scale()
+    {
+        var (code, _, error) = OctetCli.Run("eval", Mnist, "--images", Images, "--labels", Labels, "--input-scale", "1/0");
+        Assert.Equal(2, code);
+        Assert.Contains("--input-scale", error);
+    }
+}
