@@ -13,10 +13,9 @@ namespace Octet.Compiler.Operators.Integer;
 /// </summary>
 /// <remarks>
 /// <c>acc[m] = B[m] + Σ (x − x_zero_point)(w − w_zero_point[m])</c> over the window's taps, literally: padded
-/// positions hold x_zero_point and contribute 0, and no zero-point term is folded into the bias (that is the
-/// generated kernels' business). The sum is accumulated in int32, and the node is rejected unless
-/// <c>|B[m]| + max|x − x_zero_point| · Σ|w − w_zero_point[m]|</c> fits int32 for every channel — which proves
-/// the accumulation exact for any input.
+/// positions hold x_zero_point and contribute 0. With <c>bias_folds_x_zero_point = 1</c> the bias is the folded
+/// B' of <see cref="FoldedBias"/> and is unfolded first. The sum is accumulated in int32 and wraps on overflow,
+/// as ONNX Runtime's integer convolutions and the ONNX spec's ConvInteger do.
 /// </remarks>
 public sealed class QConv : IntegerOperator
 {
@@ -26,7 +25,7 @@ public sealed class QConv : IntegerOperator
 
     protected override IEnumerable<string> AllowedAttributes(Node node) =>
         Requantizer.AttributeNames(Requantizer.ReadMode(node))
-            .Concat(["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "x_zero_point", "w_zero_point"]);
+            .Concat(["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "x_zero_point", "w_zero_point", FoldedBias.AttributeName]);
 
     public override void InferOutputs(InferenceContext context)
     {
@@ -62,10 +61,17 @@ public sealed class QConv : IntegerOperator
         var wZeroPoints = IntegerAttributes.ZeroPoints(node, "w_zero_point", w.ElementType, outChannels, "output channel");
         var requantizer = Requantizer.Read(node, outChannels, "output channel");
 
+        var biases = bias?.As<int>();
+        if (FoldedBias.IsFolded(node))
+        {
+            // Undo the fold (see FoldedBias): the literal formula below then gives the same int32 result.
+            int perChannel = (int)(w.ElementCount / Math.Max(outChannels, 1));
+            biases = FoldedBias.Apply(biases, FoldedBias.WeightSums(w, wZeroPoints, outChannels, i => i / perChannel), xZeroPoint, +1);
+        }
         var accumulators = IntegerConvolution.Accumulate(node,
             IntegerConvolution.ShiftInput(x, xZeroPoint), x.Shape,
             IntegerConvolution.ShiftWeights(w, wZeroPoints), w.Shape,
-            bias?.As<int>(), out var outputShape);
+            biases, out var outputShape);
         context.SetOutput(0, requantizer.Requantize(accumulators, outputShape, channelAxis: 1));
     }
 

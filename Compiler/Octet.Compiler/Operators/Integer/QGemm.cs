@@ -10,9 +10,9 @@ namespace Octet.Compiler.Operators.Integer;
 /// attributes (<see cref="Requantizer"/>, one entry or one per column).
 /// </summary>
 /// <remarks>
-/// <c>acc[r, n] = B[n] + Σ_k (A[r, k] − a_zero_point)(W[k, n] − w_zero_point[n])</c> in int32; the node is
-/// rejected unless <c>|B[n]| + max|a − a_zero_point| · Σ_k |W[k, n] − w_zero_point[n]|</c> fits int32 for every
-/// column, which makes the accumulation exact for any input.
+/// <c>acc[r, n] = B[n] + Σ_k (A[r, k] − a_zero_point)(W[k, n] − w_zero_point[n])</c> in int32 (wrapping on
+/// overflow, as ONNX Runtime's integer GEMMs do). With <c>bias_folds_x_zero_point = 1</c> the bias is the folded
+/// B' of <see cref="FoldedBias"/> and is unfolded first.
 /// </remarks>
 public sealed class QGemm : IntegerOperator
 {
@@ -21,7 +21,7 @@ public sealed class QGemm : IntegerOperator
     private const int A = 0, W = 1, Bias = 2;
 
     protected override IEnumerable<string> AllowedAttributes(Node node) =>
-        Requantizer.AttributeNames(Requantizer.ReadMode(node)).Concat(["a_zero_point", "w_zero_point"]);
+        Requantizer.AttributeNames(Requantizer.ReadMode(node)).Concat(["a_zero_point", "w_zero_point", FoldedBias.AttributeName]);
 
     public override void InferOutputs(InferenceContext context)
     {
@@ -72,6 +72,11 @@ public sealed class QGemm : IntegerOperator
         var w = QuantizedValues.Widen(wTensor);
         for (int i = 0; i < w.Length; i++) w[i] -= wZeroPoints[i % columns];
 
+        if (FoldedBias.IsFolded(node))
+        {
+            // Undo the fold (see FoldedBias): the literal formula below then gives the same int32 result.
+            bias = FoldedBias.Apply(bias, FoldedBias.WeightSums(wTensor, wZeroPoints, columns, i => i % columns), aZeroPoint, +1);
+        }
         var plan = IntegerMatMul.Plan(node, new Shape(rows, depth), new Shape(depth, columns));
         var accumulators = plan.Multiply(a, w);
         if (bias is not null)

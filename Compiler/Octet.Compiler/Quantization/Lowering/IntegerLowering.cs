@@ -1,6 +1,7 @@
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Operators;
+using Octet.Compiler.Operators.Integer;
 using Octet.Compiler.Quantization.Config;
 using Attribute = Octet.Compiler.Graph.Attribute;
 
@@ -16,8 +17,9 @@ namespace Octet.Compiler.Quantization.Lowering;
 /// <remarks>
 /// Patterns (x̂ = DequantizeLinear(x), Q = QuantizeLinear to the output's parameters):
 /// <list type="bullet">
-/// <item>Q(Conv(x̂, Ŵ, B̂) [→ Relu|Clip]) → QConv, the activation folded into the clamp bounds;</item>
-/// <item>Q(Gemm(x̂, Ŵ, B̂) | MatMul(x̂, Ŵ) [→ Relu|Clip]) → QGemm (weights laid out [K, N]);</item>
+/// <item>Q(Conv(x̂, Ŵ, B̂) [→ Relu|Clip]) → QConv, the activation folded into the clamp bounds and the input
+/// zero point's term folded into the bias (B' = B − x_zp·Σ(w − w_zp), see <see cref="FoldedBias"/>);</item>
+/// <item>Q(Gemm(x̂, Ŵ, B̂) | MatMul(x̂, Ŵ) [→ Relu|Clip]) → QGemm (weights laid out [K, N], bias folded likewise);</item>
 /// <item>Q(MatMul(â, b̂)) → QMatMul; Q(Add(â, b̂)) → QAdd; Q(Mul(â, b̂)) → QMul;</item>
 /// <item>Q(f(x̂)) for an element-wise f of one tensor (Sigmoid, Tanh, Relu, HardSwish, Gelu, …) → Table of 256
 /// entries, each f evaluated with its float reference kernel and rounded once;</item>
@@ -251,8 +253,11 @@ public sealed class IntegerLowering
         RequantizationAttributes.Add(attributes, new Attribute("w_zero_point", AttributeKind.Ints, PerChannel(w.Parameters.ZeroPoints, channels)));
         foreach (var a in RequantizationAttributes.Create(_mode, x.Parameters.Scale, PerChannelScales(w.Parameters, channels), output, clampMin, clampMax).Values)
             RequantizationAttributes.Add(attributes, a);
-        var inputs = bias is null ? new[] { x.Quantized, w.Quantized } : new[] { x.Quantized, w.Quantized, bias };
-        Emit("QConv", inputs, quantize.Outputs[0], attributes, conv.Name);
+        var weightValues = _graph.Tensor(w.Quantized).ConstantValue!;
+        int perChannel = (int)(weightValues.ElementCount / channels);
+        var folded = FoldBias(bias, weightValues, PerChannel(w.Parameters.ZeroPoints, channels), channels, i => i / perChannel, x.Parameters.ZeroPoint, conv.Name);
+        attributes[FoldedBias.AttributeName] = new Attribute(FoldedBias.AttributeName, AttributeKind.Int, 1L);
+        Emit("QConv", [x.Quantized, w.Quantized, folded], quantize.Outputs[0], attributes, conv.Name);
         return true;
     }
 
@@ -332,8 +337,9 @@ public sealed class IntegerLowering
         };
         foreach (var attr in RequantizationAttributes.Create(_mode, a.Parameters.Scale, PerChannelScales(b.Parameters, n), output, clampMin, clampMax).Values)
             attributes[attr.Name] = attr;
-        var inputs = bias is null ? new[] { a.Quantized, weightName } : new[] { a.Quantized, weightName, bias };
-        Emit("QGemm", inputs, quantize.Outputs[0], attributes, node.Name);
+        var folded = FoldBias(bias, weights, PerChannel(b.Parameters.ZeroPoints, n), n, i => i % n, a.Parameters.ZeroPoint, node.Name);
+        attributes[FoldedBias.AttributeName] = new Attribute(FoldedBias.AttributeName, AttributeKind.Int, 1L);
+        Emit("QGemm", [a.Quantized, weightName, folded], quantize.Outputs[0], attributes, node.Name);
         return true;
     }
 
@@ -377,6 +383,20 @@ public sealed class IntegerLowering
             q[c] = (int)Math.Clamp(Math.Round(f[c] / (double)(x.Scale * w.Scales[w.IsPerTensor ? 0 : c]), MidpointRounding.ToEven), int.MinValue, int.MaxValue);
         var name = _graph.UniqueName(tensor + "_int32");
         _graph.Tensors[name] = TensorInfo.ForConstant(name, Tensor.Create(floatBias.Shape, q));
+        return name;
+    }
+
+    /// <summary>
+    /// The bias with the input zero point's term folded in, B' = B − x_zp·Σ(w − w_zp) per output channel, as a
+    /// new int32 constant (see <see cref="FoldedBias"/>): the plan's constants are what generated kernels use.
+    /// </summary>
+    private string FoldBias(string? bias, Tensor weights, long[] weightZeroPoints, int channels, Func<int, int> channelOf, int xZeroPoint, string layer)
+    {
+        var zeroPoints = weightZeroPoints.Select(z => (int)z).ToArray();
+        var sums = FoldedBias.WeightSums(weights, zeroPoints, channels, channelOf);
+        var folded = FoldedBias.Apply(bias is null ? null : _graph.Tensor(bias).ConstantValue!.As<int>(), sums, xZeroPoint, -1);
+        var name = _graph.UniqueName(layer + "_bias_folded");
+        _graph.Tensors[name] = TensorInfo.ForConstant(name, Tensor.Create(new Shape(channels), folded));
         return name;
     }
 
