@@ -66,6 +66,8 @@ internal static class EvalCommand
         if (graph.Inputs.Count != 1) throw new OctetException($"{modelPath}: eval needs a model with one input, this one has {graph.Inputs.Count}");
         var (imageDims, pixels) = IdxFile.Read(imagesPath);
         var (labelDims, labels) = IdxFile.Read(labelsPath);
+        if (imageDims.Length < 2) throw new OctetException($"{imagesPath}: an IDX file of rank {imageDims.Length} holds no images (expected count x rows x cols)");
+        if (labelDims.Length != 1) throw new OctetException($"{labelsPath}: an IDX label file has rank 1 (one byte per image); this one has rank {labelDims.Length}");
         var input = graph.Tensor(graph.Inputs[0]);
         int imageSize = imageDims.Skip(1).Aggregate(1, (x, y) => x * y);
         if (imageSize != input.Shape.ElementCount)

@@ -146,6 +146,14 @@ public sealed class QuantizedCliTests
     }
 
     [Fact]
+    public void Eval_rejects_images_given_as_labels()
+    {
+        var (code, _, error) = OctetCli.Run("eval", Mnist, "--images", Images, "--labels", Images, "--input-scale", "1/255");
+        Assert.Equal(2, code);
+        Assert.Contains("label file has rank 1", error);
+    }
+
+    [Fact]
     public void Eval_rejects_a_bad_input_scale()
     {
         var (code, _, error) = OctetCli.Run("eval", Mnist, "--images", Images, "--labels", Labels, "--input-scale", "1/0");
