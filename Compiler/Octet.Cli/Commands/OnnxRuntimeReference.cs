@@ -11,9 +11,17 @@ public static class OnnxRuntimeReference
     {
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
         using var session = new InferenceSession(modelPath, options);
-        var feeds = inputs.Select(kv => NamedOnnxValue.CreateFromArray(kv.Key, kv.Value.Data, kv.Value.Shape.ToLongArray())).ToList();
+        var feeds = inputs.Select(kv => ToNamedOnnxValue(kv.Key, kv.Value)).ToList();
         var results = session.Run(feeds, outputs.ToList());
-        return results.ToDictionary(r => r.Name, r => Tensor.Create((ElementType)(int)r.ElementType,
-            Shape.FromDims(r.Shape, $"ONNX Runtime output '{r.Name}'"), r.Data));
+        return results.ToDictionary(r => r.Name, ToTensor);
     }
+
+    // Both sides number element types as ONNX does and hold the same managed array per type, so the data
+    // array is shared, not copied.
+
+    public static NamedOnnxValue ToNamedOnnxValue(string name, Tensor tensor) =>
+        NamedOnnxValue.CreateFromArray(name, tensor.Data, tensor.Shape.ToLongArray());
+
+    public static Tensor ToTensor(NamedOnnxValue value) =>
+        Tensor.Create((ElementType)(int)value.ElementType, Shape.FromDims(value.Shape, $"ONNX Runtime output '{value.Name}'"), value.Data);
 }

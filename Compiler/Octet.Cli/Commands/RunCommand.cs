@@ -51,7 +51,7 @@ internal static class RunCommand
             Directory.CreateDirectory(saveFolder);
             foreach (var (name, value) in outputs)
             {
-                var file = Path.Combine(saveFolder, string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_')) + ".npy");
+                var file = Path.Combine(saveFolder, NpyFile.FileStem(name) + ".npy");
                 if (File.Exists(file)) throw new Compiler.Diagnostics.OctetException($"--save: {file} already exists; not overwriting it");
                 NpyFile.Write(file, value);
             }

@@ -42,7 +42,7 @@ public static class InputSets
             for (int k = 0; k < graph.Inputs.Count; k++)
             {
                 var input = graph.Inputs[k];
-                var file = byName.GetValueOrDefault(input) ?? byName.GetValueOrDefault(Sanitize(input))
+                var file = byName.GetValueOrDefault(input) ?? byName.GetValueOrDefault(NpyFile.FileStem(input))
                            ?? (npy.Count == graph.Inputs.Count ? npy[k] : null)
                            ?? throw new OctetException($"--inputs {folder}: no {input}.npy for input '{input}'");
                 result[input] = NpyFile.Read(file);
@@ -90,5 +90,4 @@ public static class InputSets
         files.OrderBy(f => int.TryParse(Path.GetFileNameWithoutExtension(f).Split('_').Last(), out var k) ? k : int.MaxValue)
              .ThenBy(f => f, StringComparer.Ordinal).ToList();
 
-    private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_'));
 }

@@ -15,6 +15,10 @@ public static partial class NpyFile
     // 0x93 then "NUMPY". (Not a "\x93NUMPY"u8 literal: that would encode U+0093 as two UTF-8 bytes.)
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>A file name stem for a tensor name: characters other than letters, digits, '_', '-' and '.' become '_'.</summary>
+    public static string FileStem(string tensorName) =>
+        string.Concat(tensorName.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_'));
+
     public static Tensor Read(string path)
     {
         byte[] bytes;

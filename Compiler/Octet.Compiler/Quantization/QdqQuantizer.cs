@@ -29,13 +29,6 @@ namespace Octet.Compiler.Quantization;
 /// </remarks>
 public static class QdqQuantizer
 {
-    /// <summary>Ops whose output values are a selection or rearrangement of their input's: they share its parameters.</summary>
-    private static readonly HashSet<string> ValuePreservingOps =
-    [
-        "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "GlobalMaxPool", "Slice", "Gather",
-        "Identity", "Dropout", "Split", "Expand",
-    ];
-
     /// <summary>Activations that fold into the clamp bounds of the layer before them.</summary>
     private static readonly HashSet<string> FusibleActivations = ["Relu", "Clip"];
     private static readonly HashSet<string> LinearLayers = ["Conv", "Gemm", "MatMul", "Add"];
@@ -69,7 +62,7 @@ public static class QdqQuantizer
             foreach (var output in node.Outputs)
             {
                 if (output.Length == 0 || graph.Tensor(output).ElementType != ElementType.Float32 || request.KeepsFloat(output)) continue;
-                if (node.Domain.Length == 0 && ValuePreservingOps.Contains(node.OpType) && chosen.TryGetValue(node.Inputs[0], out var shared))
+                if (DataMovementOps.Contains(node) && chosen.TryGetValue(node.Inputs[0], out var shared))
                 {
                     chosen[output] = shared;
                     continue;

@@ -4,6 +4,7 @@ using Octet.Compiler.Graph;
 using Octet.Compiler.Onnx;
 using Octet.Compiler.Onnx.Proto;
 using Octet.Compiler.Quantization;
+using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
 using Octet.Compiler.Quantization.Import;
 using Octet.Compiler.Quantization.Lowering;
@@ -17,7 +18,7 @@ namespace Octet.Tests.HostileInput;
 
 /// <summary>
 /// Structure-level mutants of quantized models (QDQ and QOperator) and of small float models through the
-/// whole quantization pipeline: import or QDQ quantization, integer lowering in both numerics modes, and
+/// whole quantization pipeline: import, or calibration and QDQ quantization, integer lowering in both numerics modes, and
 /// execution of the integer plan. Allowed outcomes: success or an <see cref="OctetException"/>; anything
 /// else (another exception type, a hang) fails with the seed so it can be replayed.
 /// </summary>
@@ -73,22 +74,9 @@ public sealed class QuantizationMutationTests
         if (QuantizedModelImport.IsQuantized(graph)) qdq = QuantizedModelImport.ToQdq(graph);
         else
         {
-            // A float model: quantize it with ranges observed on one random input.
-            var ranges = new Dictionary<string, (float Min, float Max)>();
-            void Observe(string name, Tensor value)
-            {
-                if (value.ElementType != ElementType.Float32) return;
-                var (min, max) = ranges.GetValueOrDefault(name, (0f, 0f));
-                foreach (var x in value.As<float>()) if (float.IsFinite(x)) { min = MathF.Min(min, x); max = MathF.Max(max, x); }
-                ranges[name] = (min, max);
-            }
-            foreach (var (name, value) in inputs) Observe(name, value);
-            new ReferenceExecutor(graph).Run(inputs, Observe);
-            qdq = QdqQuantizer.Apply(graph, new QuantizationRequest
-            {
-                Source = "mutation test",
-                ActivationParameters = name => ranges.TryGetValue(name, out var r) ? QuantizationMath.FromRange(r.Min, r.Max, ElementType.Int8, false) : null,
-            });
+            // A float model: calibrate on one random input (min/max) and quantize it.
+            var config = Calibrator.Run(graph, CalibrationSamples.FromList([inputs]), new CalibrationOptions { Method = CalibrationMethod.MinMax }).ToConfig();
+            qdq = QdqQuantizer.Apply(graph, config.ToRequest());
         }
         var outcome = "lowered";
         foreach (var mode in new[] { NumericsMode.IntegerOnly, NumericsMode.OrtCompatible })

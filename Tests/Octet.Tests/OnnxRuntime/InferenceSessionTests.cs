@@ -1,3 +1,4 @@
+using Octet.Cli.Commands;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Onnx;
 using Octet.OnnxRuntime;
@@ -96,7 +97,7 @@ public sealed class InferenceSessionTests
         var input = OnnxTensorReader.ReadFile(Path.Combine(data, "input_0.pb")).Value;
 
         var results = session.Run(
-            [OrtTensors.ToNamedOnnxValue(session.InputNames[0], input)],
+            [OnnxRuntimeReference.ToNamedOnnxValue(session.InputNames[0], input)],
             [session.OutputNames[2], session.OutputNames[0]]);
 
         Assert.Equal([session.OutputNames[2], session.OutputNames[0]], results.Select(r => r.Name));
@@ -282,7 +283,7 @@ public sealed class InferenceSessionTests
         for (int k = 0; File.Exists(Path.Combine(dataFolder, $"input_{k}.pb")); k++)
         {
             Tensor tensor = OnnxTensorReader.ReadFile(Path.Combine(dataFolder, $"input_{k}.pb")).Value;
-            inputs.Add(OrtTensors.ToNamedOnnxValue(session.InputNames[k], tensor));
+            inputs.Add(OnnxRuntimeReference.ToNamedOnnxValue(session.InputNames[k], tensor));
         }
 
         var results = session.Run(inputs);
@@ -291,7 +292,7 @@ public sealed class InferenceSessionTests
         for (int k = 0; k < results.Count; k++)
         {
             Tensor expected = OnnxTensorReader.ReadFile(Path.Combine(dataFolder, $"output_{k}.pb")).Value;
-            string? failure = TensorComparison.Compare(expected, OrtTensors.ToTensor(results[k]), Rtol, Atol);
+            string? failure = TensorComparison.Compare(expected, OnnxRuntimeReference.ToTensor(results[k]), Rtol, Atol);
             if (failure is not null)
                 return $"output {results[k].Name}: {failure}";
         }
@@ -301,7 +302,7 @@ public sealed class InferenceSessionTests
     private static void AssertMatches(string expectedPb, NamedOnnxValue actual)
     {
         Tensor expected = OnnxTensorReader.ReadFile(expectedPb).Value;
-        string? failure = TensorComparison.Compare(expected, OrtTensors.ToTensor(actual), Rtol, Atol);
+        string? failure = TensorComparison.Compare(expected, OnnxRuntimeReference.ToTensor(actual), Rtol, Atol);
         Assert.True(failure is null, $"{actual.Name}: {failure}");
     }
 }

@@ -19,28 +19,8 @@ public sealed class IntegerLoweringTests
 {
     private static (ModelGraph Qdq, List<Dictionary<string, Tensor>> Inputs) QdqMnist()
     {
-        var graph = OnnxModelLoader.Load(TestData.Model("mnist-8"));
-        var inputs = Enumerable.Range(0, 3)
-            .Select(k => InputSets.FromFolder(Path.Combine(TestData.ModelFolder("mnist-8"), $"test_data_set_{k}"), graph)).ToList();
-        var ranges = new Dictionary<string, (float Min, float Max)>();
-        void Observe(string name, Tensor value)
-        {
-            var (min, max) = ranges.GetValueOrDefault(name, (0f, 0f));
-            foreach (var x in value.As<float>()) { min = MathF.Min(min, x); max = MathF.Max(max, x); }
-            ranges[name] = (min, max);
-        }
-        var executor = new ReferenceExecutor(graph);
-        foreach (var input in inputs)
-        {
-            foreach (var (name, value) in input) Observe(name, value);
-            executor.Run(input, Observe);
-        }
-        var request = new QuantizationRequest
-        {
-            Source = "test",
-            ActivationParameters = name => ranges.TryGetValue(name, out var r) ? QuantizationMath.FromRange(r.Min, r.Max, ElementType.Int8, false) : null,
-        };
-        return (QdqQuantizer.Apply(graph, request), inputs);
+        var (_, qdq, inputs) = MnistQdq.Get();
+        return (qdq, inputs);
     }
 
     [Fact]

@@ -9,41 +9,11 @@ using Xunit;
 namespace Octet.Tests.Quantization;
 
 /// <summary>
-/// The QDQ quantizer on mnist-8, with activation ranges observed here (min/max over the three stored
-/// inputs plus fixed-seed random digits) rather than through the calibration module, so that this test
-/// stands on its own.
+/// The QDQ quantizer on mnist-8, with min/max activation ranges over its three stored inputs.
 /// </summary>
 public sealed class QdqQuantizerTests
 {
-    private static (ModelGraph Float, ModelGraph Quantized, List<Dictionary<string, Tensor>> Inputs) QuantizeMnist()
-    {
-        var graph = OnnxModelLoader.Load(TestData.Model("mnist-8"));
-        var inputs = Enumerable.Range(0, 3)
-            .Select(k => InputSets.FromFolder(Path.Combine(TestData.ModelFolder("mnist-8"), $"test_data_set_{k}"), graph))
-            .ToList();
-        var ranges = new Dictionary<string, (float Min, float Max)>();
-        void Observe(string name, Tensor value)
-        {
-            if (value.ElementType != ElementType.Float32) return;
-            var v = value.As<float>();
-            var (min, max) = ranges.GetValueOrDefault(name, (float.MaxValue, float.MinValue));
-            foreach (var x in v) { min = MathF.Min(min, x); max = MathF.Max(max, x); }
-            ranges[name] = (min, max);
-        }
-        var executor = new ReferenceExecutor(graph);
-        foreach (var input in inputs)
-        {
-            foreach (var (name, value) in input) Observe(name, value);
-            executor.Run(input, Observe);
-        }
-        var request = new QuantizationRequest
-        {
-            Source = "test",
-            ActivationParameters = name => ranges.TryGetValue(name, out var r)
-                ? QuantizationMath.FromRange(r.Min, r.Max, ElementType.Int8, symmetric: false) : null,
-        };
-        return (graph, QdqQuantizer.Apply(graph, request), inputs);
-    }
+    private static (ModelGraph Float, ModelGraph Quantized, List<Dictionary<string, Tensor>> Inputs) QuantizeMnist() => MnistQdq.Get();
 
     [Fact]
     public void Mnist_in_QDQ_form_keeps_names_and_folds_bias_adds()

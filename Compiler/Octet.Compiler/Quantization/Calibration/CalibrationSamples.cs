@@ -86,16 +86,13 @@ public abstract class CalibrationSamples
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var input in graph.Inputs)
         {
-            var file = byName.GetValueOrDefault(input) ?? byName.GetValueOrDefault(FileSafe(input))
+            var file = byName.GetValueOrDefault(input) ?? byName.GetValueOrDefault(NpyFile.FileStem(input))
                        ?? (graph.Inputs.Count == 1 && files.Count == 1 ? files[0] : null)
-                       ?? throw new OctetException($"{folder}: no {FileSafe(input)}.npy for input '{input}' (found {string.Join(", ", files.Select(Path.GetFileName))})");
+                       ?? throw new OctetException($"{folder}: no {NpyFile.FileStem(input)}.npy for input '{input}' (found {string.Join(", ", files.Select(Path.GetFileName))})");
             result[input] = file;
         }
         return result;
     }
-
-    /// <summary>An input name as a file name: characters other than letters, digits, '_', '-' and '.' become '_'.</summary>
-    public static string FileSafe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_'));
 
     private static string ShortName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
 

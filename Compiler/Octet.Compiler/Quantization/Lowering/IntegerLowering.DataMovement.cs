@@ -87,7 +87,7 @@ public sealed partial class IntegerLowering
                     quantize ??= consumer;
                     continue;
                 }
-                if (!(ValuePreservingOps.Contains(consumer.OpType) || consumer.OpType == "Split") || consumer.Inputs[0] != current) return null;
+                if (!DataMovementOps.Names.Contains(consumer.OpType) || consumer.Inputs[0] != current) return null;
                 foreach (var output in consumer.Outputs) if (output.Length > 0) pending.Push(output);
             }
         }

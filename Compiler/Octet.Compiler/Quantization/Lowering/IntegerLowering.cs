@@ -30,11 +30,8 @@ namespace Octet.Compiler.Quantization.Lowering;
 /// </remarks>
 public sealed partial class IntegerLowering
 {
-    private static readonly HashSet<string> ValuePreservingOps =
-        ["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "GlobalMaxPool", "Slice", "Gather", "Identity", "Dropout", "Expand"];
-
     private static readonly HashSet<string> TableOps =
-        ["Sigmoid", "Tanh", "Relu", "LeakyRelu", "HardSigmoid", "HardSwish", "Exp", "Erf", "Gelu", "Clip", "Neg", "Abs", "Sqrt", "Log", "Reciprocal", "Softplus"];
+        ["Sigmoid", "Tanh", "Relu", "LeakyRelu", "HardSigmoid", "HardSwish", "Exp", "Erf", "Gelu", "Clip", "Neg", "Abs", "Sqrt", "Log", "Reciprocal"];
 
     private readonly ModelGraph _graph;
     private readonly NumericsMode _mode;
@@ -105,7 +102,7 @@ public sealed partial class IntegerLowering
             "Add" or "Mul" => LowerBinary(node),
             "AveragePool" or "GlobalAveragePool" => LowerAveragePool(node),
             "Concat" => LowerConcat(node),
-            _ when ValuePreservingOps.Contains(node.OpType) || node.OpType == "Split" => LowerValuePreserving(node),
+            _ when DataMovementOps.Names.Contains(node.OpType) => LowerValuePreserving(node),
             _ when TableOps.Contains(node.OpType) => LowerTable(node),
             _ => false,
         };
