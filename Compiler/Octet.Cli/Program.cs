@@ -20,6 +20,7 @@ public static class Program
             QuantizeCommand.Create(),
             EvalCommand.Create(),
             ExportQdqCommand.Create(),
+            CompileCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -43,7 +43,7 @@ internal sealed class BufferAliasing
     public IReadOnlyList<TensorAlias> Aliases => _aliases;
     public (Buffer Buffer, long Offset) Where(string tensor) => _where[tensor];
 
-    public static BufferAliasing Build(ModelGraph graph, TensorLifetimes lifetimes, bool aliasing)
+    public static BufferAliasing Build(ModelGraph graph, TensorLifetimes lifetimes, bool aliasing, IReadOnlySet<string>? channelsLastTensors = null)
     {
         var result = new BufferAliasing(graph, lifetimes);
         foreach (var input in graph.Inputs)
@@ -57,7 +57,8 @@ internal sealed class BufferAliasing
                 if (!(aliasing && (result.TryView(node, output) || result.TryInPlace(node, step, output))))
                     result.Own(output);
             }
-            if (aliasing && AliasRules.IsContiguousConcat(node, graph) && result._where.ContainsKey(node.Outputs[0]))
+            if (aliasing && AliasRules.IsContiguousConcat(node, graph) && result._where.ContainsKey(node.Outputs[0])
+                && channelsLastTensors?.Contains(node.Outputs[0]) != true)
                 result.WriteConcatInputsInPlace(node);
         }
         return result;

@@ -11,10 +11,14 @@ public static class MemoryPlanner
 {
     /// <param name="graph">A shape-inferred graph whose nodes are in execution order.</param>
     /// <param name="aliasing">False gives every tensor its own buffer (for comparison and for generators that cannot alias).</param>
-    public static MemoryPlan Plan(ModelGraph graph, bool aliasing = true)
+    /// <param name="channelsLastTensors">
+    /// Tensors stored NHWC (code generation's layout). A Concat writing one of them is never given its inputs as
+    /// slices: along the logical channel axis, NHWC slices interleave, and the emitter copies every input anyway.
+    /// </param>
+    public static MemoryPlan Plan(ModelGraph graph, bool aliasing = true, IReadOnlySet<string>? channelsLastTensors = null)
     {
         var lifetimes = TensorLifetimes.Compute(graph);
-        var grouping = BufferAliasing.Build(graph, lifetimes, aliasing);
+        var grouping = BufferAliasing.Build(graph, lifetimes, aliasing, channelsLastTensors);
         var buffers = grouping.Buffers.OrderBy(b => b.First).ThenBy(b => b.Id).ToList();
         var items = buffers.Select((b, i) => new ArenaPlacement.Item(i, MemoryPlan.AlignUp(b.Extent), b.First, b.Last)).ToList();
         var (offsets, arena, ordering) = ArenaPlacement.Place(items);

@@ -257,10 +257,15 @@ public static class QdqQuantizer
     }
 
     /// <summary>
-    /// Re-resolves every default-domain node at a newer opset. The operators in this graph keep their
-    /// meaning across the versions in between except Softmax / LogSoftmax / Hardmax, whose pre-13 form
-    /// flattens everything from <c>axis</c> on: that equals the new single-axis form when all later dims
-    /// are 1, and is refused by name otherwise.
+    /// Re-resolves every default-domain node at a newer opset. Most operators keep their meaning across the
+    /// versions in between. Those that do not:
+    /// <list type="bullet">
+    /// <item>Softmax / LogSoftmax / Hardmax, whose pre-13 form flattens everything from <c>axis</c> on: that
+    /// equals the new single-axis form when all later dims are 1, and is refused by name otherwise;</item>
+    /// <item>Slice (before 10), Squeeze / Unsqueeze / Split / ReduceSum (before 13): the same meaning, with
+    /// attributes that became inputs (see <see cref="AttributesBecameInputs"/>), which are moved into
+    /// constant inputs.</item>
+    /// </list>
     /// </summary>
     private static void RaiseOpset(ModelGraph graph, int opset)
     {
@@ -281,13 +286,55 @@ public static class QdqQuantizer
             if (!OperatorRegistry.Default.Supports("", node.OpType, version))
                 throw new OctetException($"{graph.SourcePath}: {node.Describe()}: version {version} at opset {opset} is not implemented");
             var attributes = node.Attributes;
+            var inputs = node.Inputs;
+            if (AttributesBecameInputs(node, version) is { } moved)
+                (inputs, attributes) = MoveAttributesToInputs(graph, node, moved);
             if (node.OpType is "Softmax" or "LogSoftmax" or "Hardmax" && node.OpsetVersion < 13 && !node.HasAttribute("axis"))
             {
                 // The default axis changed from 1 to -1 at version 13: write the old default explicitly.
                 attributes = new Dictionary<string, Graph.Attribute>(attributes) { ["axis"] = new("axis", AttributeKind.Int, 1L) };
             }
-            graph.Nodes[i] = new Node(node.Name, node.OpType, node.Domain, version, node.Inputs, node.Outputs, attributes);
+            graph.Nodes[i] = new Node(node.Name, node.OpType, node.Domain, version, inputs, node.Outputs, attributes);
         }
+    }
+
+    /// <summary>
+    /// For an operator whose newer version takes as inputs what its older version took as int attributes: the
+    /// attribute names in input order (from input 1 on), when raising <paramref name="node"/> to
+    /// <paramref name="version"/> crosses that change; else null.
+    /// </summary>
+    private static string[]? AttributesBecameInputs(Node node, int version) => node.OpType switch
+    {
+        "Slice" when node.OpsetVersion < 10 && version >= 10 => ["starts", "ends", "axes"],
+        "Squeeze" or "Unsqueeze" or "ReduceSum" when node.OpsetVersion < 13 && version >= 13 => ["axes"],
+        "Split" when node.OpsetVersion < 13 && version >= 13 => ["split"],
+        _ => null,
+    };
+
+    /// <summary>
+    /// Moves the int attributes <paramref name="names"/> into new int64 constant inputs 1, 2, ... (an absent
+    /// attribute becomes an absent optional input, trailing ones are dropped).
+    /// </summary>
+    private static (IReadOnlyList<string> Inputs, IReadOnlyDictionary<string, Graph.Attribute> Attributes) MoveAttributesToInputs(
+        ModelGraph graph, Node node, string[] names)
+    {
+        var inputs = new List<string> { node.Inputs[0] };
+        foreach (var name in names)
+        {
+            var values = node.GetInts(name);
+            if (values is null)
+            {
+                inputs.Add("");
+                continue;
+            }
+            var tensor = graph.UniqueName($"{node.Name}_{name}");
+            graph.Tensors[tensor] = TensorInfo.ForConstant(tensor, Tensor.Create(new Shape(values.Length), values));
+            inputs.Add(tensor);
+        }
+        while (inputs.Count > 1 && inputs[^1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
+        var attributes = node.Attributes.Where(a => !names.Contains(a.Key))
+            .ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+        return (inputs, attributes);
     }
 
     /// <summary>

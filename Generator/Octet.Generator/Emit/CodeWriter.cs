@@ -8,7 +8,21 @@ namespace Octet.Generator.Emit
         private readonly StringBuilder _text = new StringBuilder();
         private int _depth;
 
+        public CodeWriter()
+        {
+        }
+
+        /// <summary>A writer that starts indented <paramref name="depth"/> levels (a method body written apart from its class).</summary>
+        public CodeWriter(int depth) => _depth = depth;
+
         public int Depth => _depth;
+
+        /// <summary>Appends what <paramref name="other"/> wrote, as is (it carries its own indentation).</summary>
+        public CodeWriter Append(CodeWriter other)
+        {
+            _text.Append(other._text);
+            return this;
+        }
 
         public CodeWriter Line(string line = "")
         {

@@ -91,7 +91,8 @@ namespace Octet.Generator.Plan
     /// One op of the schedule. <see cref="OpType"/> is the ONNX op type for default-domain ops ("Conv",
     /// "MaxPool") and domain-qualified otherwise ("octet.QConv", "octet.Relayout"). <see cref="Inputs"/> uses
     /// "" for an absent optional input. <see cref="From"/> names the ONNX nodes this op implements, for the
-    /// comment on its kernel method.
+    /// comment on its kernel method: each entry is "&lt;onnx-op-type&gt; &lt;onnx-node-name&gt;" (split at the first space;
+    /// the node name may be empty or contain spaces), built with <see cref="FromEntry"/>.
     /// </summary>
     public sealed record PlanOp(
         int Index,
@@ -100,7 +101,19 @@ namespace Octet.Generator.Plan
         EquatableArray<string> From,
         EquatableArray<string> Inputs,
         EquatableArray<string> Outputs,
-        EquatableArray<PlanAttribute> Attributes);
+        EquatableArray<PlanAttribute> Attributes)
+    {
+        /// <summary>One <see cref="From"/> entry: the ONNX op type, a space, the ONNX node name.</summary>
+        public static string FromEntry(string onnxOpType, string onnxNodeName) => onnxOpType + " " + onnxNodeName;
+
+        /// <summary>Splits a <see cref="From"/> entry back into the ONNX op type and node name.</summary>
+        public static void SplitFrom(string entry, out string onnxOpType, out string onnxNodeName)
+        {
+            int space = entry.IndexOf(' ');
+            onnxOpType = space < 0 ? entry : entry.Substring(0, space);
+            onnxNodeName = space < 0 ? "" : entry.Substring(space + 1);
+        }
+    }
 
     public enum PlanAttributeKind { Int, Ints, Float, Floats, String }
 

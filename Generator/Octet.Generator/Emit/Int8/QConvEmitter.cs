@@ -1,0 +1,261 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Octet.Generator.Plan;
+
+namespace Octet.Generator.Emit.Int8
+{
+    /// <summary>
+    /// <c>octet.QConv</c>: 2-D convolution of 8-bit NHWC activations with OHWI 8-bit weights, int32 bias, per-channel
+    /// requantization; groups (including depthwise), strides, pads, dilations. Bit-identical to the compiler's
+    /// <c>QConv</c> kernel, computed in the folded form (see <c>FoldedBias</c>):
+    /// <c>acc[m] = B'[m] + Σ x̂ · w − w_zp[m] · Σ x̂</c> over every tap of the window, x̂ being x inside the input and
+    /// x_zero_point in the padding. Equal to the reference's <c>B + Σ (x − x_zp)(w − w_zp)</c> over the taps inside the
+    /// input because B' = B − x_zp · Σ (w − w_zp), in wrapping int32 arithmetic either way.
+    /// </summary>
+    public sealed class QConvEmitter : Int8OpEmitter
+    {
+        /// <summary>Largest stack buffer a kernel takes (bytes): a patch of taps, or one int per channel.</summary>
+        internal const int MaxStackBytes = 64 * 1024;
+
+        public override IEnumerable<string> OpTypes => new[] { "octet.QConv" };
+
+        internal override Action<CodeWriter> Analyze(OpEmitContext context)
+        {
+            if (context.Op.Inputs.Count < 2 || context.Op.Inputs.Count > 3) throw new EmitException("expected inputs X, W and an optional B");
+            var x = context.Input(0);
+            var w = context.Input(1);
+            var b = context.HasInput(2) ? context.Input(2) : null;
+            var y = context.Output(0);
+            Int8Code.ExpectEightBit(x, "input X");
+            Int8Code.ExpectEightBit(w, "weights W");
+            if (x.Shape.Count != 4 || w.Shape.Count != 4)
+                throw new EmitException($"input X {Int8Code.Describe(x)} and weights W {Int8Code.Describe(w)} must be rank 4: this kernel is 2-D");
+            Int8Code.ExpectLayout(x, "input X", "NHWC");
+            Int8Code.ExpectLayout(y, "output Y", "NHWC");
+            int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
+            int m = w.Shape[0], cg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
+            // A 1x1 kernel is stored the same way in OIHW (row-major) and OHWI.
+            if (!(w.Layout == "OHWI" || (w.Layout == "rowmajor" && kh * kw == 1)))
+                throw new EmitException($"weights W '{w.Name}' have layout {w.Layout}; this kernel reads OHWI");
+            int group = Int8Code.Int(context, "group", 1);
+            if (group < 1 || c % group != 0 || m % group != 0 || cg * group != c)
+                throw new EmitException($"group={group} does not fit input channels {c}, output channels {m} and weights {Int8Code.Describe(w)}");
+            if (b != null)
+            {
+                if (b.ElementType != "int32" || b.Shape.Count != 1 || b.Shape[0] != m)
+                    throw new EmitException($"bias B '{b.Name}' is {Int8Code.Describe(b)}; expected [{m}] int32");
+            }
+            var window = Int8Window.Resolve(context, h, wd, new[] { kh, kw }, ceilMode: false);
+            Int8Code.ExpectShape(y, "output Y", new[] { n, m, window.Output[0], window.Output[1] });
+            Int8Code.Count(x);
+            Int8Code.Count(y);
+            Int8Code.Count(w);
+
+            int xZeroPoint = Int8Code.ZeroPoint(context, "x_zero_point", x.ElementType);
+            var wZeroPoints = Int8Code.ZeroPoints(context, "w_zero_point", w.ElementType, m);
+            var requantization = Int8Requantization.Read(context, m, y);
+            bool folded = context.Int("bias_folds_x_zero_point", 0) != 0;
+
+            var shape = new ConvShape(n, c, h, wd, m, group, kh, kw, window);
+            bool depthwise = cg == 1 && m == c && group == c;
+            bool pointwise = kh == 1 && kw == 1 && window.NoPadding;
+            if (depthwise ? (long)c * 4 > MaxStackBytes : !pointwise && shape.K > MaxStackBytes)
+                throw new EmitException($"a window of {shape.K} values is larger than the {MaxStackBytes}-byte stack buffer this kernel uses");
+            bool runtimeFold = !folded && xZeroPoint != 0;
+            if (runtimeFold && (long)m * 4 > MaxStackBytes)
+                throw new EmitException($"{m} output channels need a larger stack buffer for the bias fold than this kernel uses");
+
+            return code =>
+            {
+                var kernel = new ConvKernel(context, code, x, w, b, y, shape, xZeroPoint, wZeroPoints, requantization, folded, runtimeFold);
+                if (depthwise) kernel.WriteDepthwise();
+                else kernel.WriteGeneral(pointwise);
+            };
+        }
+
+        private sealed class ConvShape
+        {
+            public ConvShape(int n, int c, int h, int w, int m, int group, int kh, int kw, Int8Window window)
+            {
+                N = n; C = c; H = h; W = w; M = m; Group = group; KH = kh; KW = kw; Window = window;
+            }
+
+            public int N, C, H, W, M, Group, KH, KW;
+            public Int8Window Window;
+            public int Cg => C / Group;
+            public int Mg => M / Group;
+            public int OH => Window.Output[0];
+            public int OW => Window.Output[1];
+            /// <summary>Values per weight row (one output channel): kh · kw · C/group.</summary>
+            public int K => KH * KW * Cg;
+        }
+
+        private sealed class ConvKernel
+        {
+            private readonly OpEmitContext _context;
+            private readonly CodeWriter _code;
+            private readonly PlanTensor _x, _w, _y;
+            private readonly PlanTensor? _b;
+            private readonly ConvShape _s;
+            private readonly int _xZeroPoint;
+            private readonly int[] _wZeroPoints;
+            private readonly Int8Requantization _requantization;
+            private readonly bool _folded, _runtimeFold;
+
+            public ConvKernel(OpEmitContext context, CodeWriter code, PlanTensor x, PlanTensor w, PlanTensor? b, PlanTensor y,
+                ConvShape shape, int xZeroPoint, int[] wZeroPoints, Int8Requantization requantization, bool folded, bool runtimeFold)
+            {
+                _context = context; _code = code; _x = x; _w = w; _b = b; _y = y; _s = shape;
+                _xZeroPoint = xZeroPoint; _wZeroPoints = wZeroPoints; _requantization = requantization;
+                _folded = folded; _runtimeFold = runtimeFold;
+            }
+
+            private string XType => OpEmitContext.ClrType(_x.ElementType);
+            private bool HasWeightZeroPoints => _wZeroPoints.Any(z => z != 0);
+            private bool PerChannelWeightZeroPoints => _wZeroPoints.Distinct().Count() > 1;
+
+            /// <summary>w_zero_point of channel <paramref name="channel"/> as an expression.</summary>
+            private string WeightZeroPoint(string channel) => PerChannelWeightZeroPoints ? $"weightZeroPoints[{channel}]" : Int8Code.Int(_wZeroPoints[0]);
+
+            private string Bias(string channel) => _runtimeFold ? $"foldedBias[{channel}]" : _b != null ? $"bias[{channel}]" : "0";
+
+            private void WriteHeader(string strategy)
+            {
+                var s = _s;
+                _code.Line($"// QConv: X {Int8Code.Describe(_x)} (x_zero_point {_xZeroPoint}) * W {Int8Code.Describe(_w)} " +
+                           $"(w_zero_point {(PerChannelWeightZeroPoints ? "per channel" : Int8Code.Int(_wZeroPoints[0]))})" +
+                           (_b != null ? $" + B [{s.M}]" : "") + $" -> Y {Int8Code.Describe(_y)}");
+                _code.Line($"// {s.Window.Describe()}, group {s.Group}; {_requantization.Describe()}.");
+                _code.Line($"// {strategy}");
+                _code.Line("// acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's");
+                _code.Line("// B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).");
+                _code.Line($"var x = {_context.Span(_x)};");
+                _code.Line($"var w = {_context.Span(_w)};");
+                if (_b != null) _code.Line($"var bias = {_context.Span(_b)};");
+                _code.Line($"var y = {_context.Span(_y)};");
+                _requantization.DeclareConstants(_code);
+                if (PerChannelWeightZeroPoints) Int8Code.ConstantArray(_code, "int", "weightZeroPoints", _wZeroPoints);
+                if (_runtimeFold)
+                {
+                    _code.Line("// The plan's bias does not fold x_zero_point in: fold it here, B' = B − x_zp·Σ(w − w_zp).");
+                    _code.Line($"{Int8Code.Span}<int> foldedBias = stackalloc int[{s.M}];");
+                    _code.Open($"for (int m = 0; m < {s.M}; m++)");
+                    string weightSum = $"{Int8Code.Runtime}Int8Dot.Sum(w.Slice(m * {s.K}, {s.K}))" +
+                                       (HasWeightZeroPoints ? $" - {s.K} * {WeightZeroPoint("m")}" : "");
+                    _code.Line($"foldedBias[m] = {Int8Code.MinusProduct(_b != null ? "bias[m]" : null, _xZeroPoint, weightSum)};");
+                    _code.Close();
+                }
+                else if (_folded && _b != null)
+                    _code.Line("// The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.");
+            }
+
+            /// <summary>Output loops over (n, oh, ow); the body sees `pixel` = (n·OH + oh)·OW + ow.</summary>
+            private void OpenPixelLoops()
+            {
+                _code.Open($"for (int n = 0; n < {_s.N}; n++)");
+                _code.Open($"for (int oh = 0; oh < {_s.OH}; oh++)");
+                _code.Open($"for (int ow = 0; ow < {_s.OW}; ow++)");
+                _code.Line($"int pixel = (n * {_s.OH} + oh) * {_s.OW} + ow;");
+            }
+
+            private void ClosePixelLoops()
+            {
+                _code.Close();
+                _code.Close();
+                _code.Close();
+            }
+
+            private string InputRow(string ih) => $"(n * {_s.H} + {ih}) * {_s.W}";
+            private string Ih(string kh) => Affine("oh", _s.Window.Strides[0], -_s.Window.PadBegin[0], kh, _s.Window.Dilations[0]);
+            private string Iw(string kw) => Affine("ow", _s.Window.Strides[1], -_s.Window.PadBegin[1], kw, _s.Window.Dilations[1]);
+
+            /// <summary>"o * stride + k * dilation − pad", leaving out unit factors and zero terms.</summary>
+            private static string Affine(string o, int stride, int offset, string? k, int dilation)
+            {
+                string text = stride == 1 ? o : $"{o} * {stride}";
+                if (k != null) text += dilation == 1 ? $" + {k}" : $" + {k} * {dilation}";
+                if (offset != 0) text += offset > 0 ? $" + {offset}" : $" - {-offset}";
+                return text;
+            }
+
+            public void WriteGeneral(bool pointwise)
+            {
+                var s = _s;
+                bool grouped = s.Group > 1;
+                string groupOffset = grouped ? $" + g * {s.Cg}" : "";
+                _code.Open("unchecked");
+                WriteHeader(pointwise
+                    ? "1x1 kernel without padding: each output pixel's input channels are one contiguous row, dotted with each weight row."
+                    : "Per output pixel (and group) the window's taps are gathered into one row ordered [kh][kw][c] like a weight row, then dotted with each weight row.");
+                if (!pointwise)
+                {
+                    _code.Line("// Int8Dot is a SIMD dot product over the whole window, so the taps are copied once per pixel and reused by every output channel.");
+                    _code.Line($"{Int8Code.Span}<{XType}> patch = stackalloc {XType}[{s.K}];");
+                }
+                OpenPixelLoops();
+                if (grouped) _code.Open($"for (int g = 0; g < {s.Group}; g++)");
+                if (pointwise)
+                {
+                    string ih = Affine("oh", s.Window.Strides[0], 0, null, 1), iw = Affine("ow", s.Window.Strides[1], 0, null, 1);
+                    _code.Line($"var patch = x.Slice(({InputRow(ih)} + {iw}) * {s.C}{groupOffset}, {s.Cg});");
+                }
+                else
+                {
+                    _code.Open($"for (int kh = 0; kh < {s.KH}; kh++)");
+                    _code.Line($"int ih = {Ih("kh")};");
+                    _code.Open($"for (int kw = 0; kw < {s.KW}; kw++)");
+                    _code.Line($"int iw = {Iw("kw")};");
+                    _code.Line($"var taps = patch.Slice((kh * {s.KW} + kw) * {s.Cg}, {s.Cg});");
+                    _code.Line($"if ((uint)ih < {s.H}u && (uint)iw < {s.W}u) x.Slice(({InputRow("ih")} + iw) * {s.C}{groupOffset}, {s.Cg}).CopyTo(taps);");
+                    _code.Line($"else taps.Fill(({XType}){_xZeroPoint});");
+                    _code.Close();
+                    _code.Close();
+                }
+                if (HasWeightZeroPoints) _code.Line($"int patchSum = {Int8Code.Runtime}Int8Dot.Sum(patch);");
+                _code.Open(grouped ? $"for (int m = g * {s.Mg}; m < (g + 1) * {s.Mg}; m++)" : $"for (int m = 0; m < {s.M}; m++)");
+                string acc = $"{Bias("m")} + {Int8Code.Runtime}Int8Dot.Dot(patch, w.Slice(m * {s.K}, {s.K}))";
+                if (HasWeightZeroPoints) acc += $" - {WeightZeroPoint("m")} * patchSum";
+                _code.Line($"int acc = {acc};");
+                _code.Line($"y[pixel * {s.M} + m] = {_requantization.Expression("acc", "m")};");
+                _code.Close();
+                if (grouped) _code.Close();
+                ClosePixelLoops();
+                _code.Close();
+            }
+
+            public void WriteDepthwise()
+            {
+                var s = _s;
+                int taps = s.KH * s.KW;
+                _code.Open("unchecked");
+                WriteHeader("Depthwise: every channel has its own window, so all channels of a pixel are accumulated side by side.");
+                _code.Line($"{Int8Code.Span}<int> acc = stackalloc int[{s.C}];");
+                OpenPixelLoops();
+                if (_runtimeFold) _code.Line("foldedBias.CopyTo(acc);");
+                else if (_b != null) _code.Line("bias.CopyTo(acc);");
+                else _code.Line("acc.Clear();");
+                string weight = HasWeightZeroPoints ? $"(w[c * {taps} + tap] - {WeightZeroPoint("c")})" : $"w[c * {taps} + tap]";
+                _code.Open($"for (int kh = 0; kh < {s.KH}; kh++)");
+                _code.Line($"int ih = {Ih("kh")};");
+                _code.Open($"for (int kw = 0; kw < {s.KW}; kw++)");
+                _code.Line($"int iw = {Iw("kw")};");
+                _code.Line($"int tap = kh * {s.KW} + kw;");
+                _code.Open($"if ((uint)ih < {s.H}u && (uint)iw < {s.W}u)");
+                _code.Line($"var input = x.Slice(({InputRow("ih")} + iw) * {s.C}, {s.C});");
+                _code.Line($"for (int c = 0; c < {s.C}; c++) acc[c] += input[c] * {weight};");
+                _code.Close();
+                if (_xZeroPoint != 0)
+                {
+                    _code.Line("// A padded tap holds x_zero_point (B' expects it).");
+                    _code.Line($"else for (int c = 0; c < {s.C}; c++) acc[c] += {_xZeroPoint} * {weight};");
+                }
+                _code.Close();
+                _code.Close();
+                _code.Line($"for (int c = 0; c < {s.C}; c++) y[pixel * {s.C} + c] = {_requantization.Expression("acc[c]", "c")};");
+                ClosePixelLoops();
+                _code.Close();
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Octet.Generator.Plan;
+
+namespace Octet.Generator.Emit.Int8
+{
+    /// <summary>
+    /// The element-wise integer ops, bit-identical to the compiler's kernels of the same names:
+    /// <list type="bullet">
+    /// <item><c>octet.QAdd</c>: fixed-point — both operands rescaled to a common fine scale,
+    /// <c>MultiplyByFixedPoint((v − zp) &lt;&lt; left_shift, M0, shift)</c>, summed and requantized; float —
+    /// <c>((a − a_zp) · a_scale + (b − b_zp) · b_scale) / y_scale</c> in float32, rounded half to even.</item>
+    /// <item><c>octet.QMul</c>: <c>(a − a_zp)(b − b_zp)</c> requantized.</item>
+    /// <item><c>octet.Requantize</c>: <c>x − x_zp</c> requantized (to another scale or 8-bit type).</item>
+    /// <item><c>octet.Table</c>: a 256-entry lookup, entry i for the i-th smallest input value.</item>
+    /// </list>
+    /// Operands broadcast (ONNX rules) and may be rowmajor or NHWC (see <see cref="ElementwiseLoops"/>). Each element
+    /// is read before the output element is written, so the output may share the input's bytes (in-place).
+    /// </summary>
+    public sealed class QElementwiseEmitter : Int8OpEmitter
+    {
+        public override IEnumerable<string> OpTypes => new[] { "octet.QAdd", "octet.QMul", "octet.Requantize", "octet.Table" };
+
+        internal override Action<CodeWriter> Analyze(OpEmitContext context)
+        {
+            string op = context.Op.OpType;
+            int inputCount = op == "octet.QAdd" || op == "octet.QMul" ? 2 : 1;
+            if (context.Op.Inputs.Count != inputCount || Enumerable.Range(0, inputCount).Any(i => !context.HasInput(i)))
+                throw new EmitException($"expected {inputCount} input(s)");
+            var inputs = Enumerable.Range(0, inputCount).Select(context.Input).ToList();
+            var y = context.Output(0);
+            for (int i = 0; i < inputs.Count; i++) Int8Code.ExpectEightBit(inputs[i], $"input {i}");
+            Int8Code.ExpectEightBit(y, "output");
+            Int8Code.Count(y);
+            var loops = ElementwiseLoops.Plan(y, inputs);
+            string[] names = inputCount == 2 ? new[] { "a", "b" } : new[] { "x" };
+
+            Action<CodeWriter> body = op switch
+            {
+                "octet.QAdd" => QAdd(context, inputs, y, loops),
+                "octet.QMul" => QMul(context, inputs, y, loops),
+                "octet.Requantize" => Requantize(context, inputs[0], y, loops),
+                _ => Table(context, inputs[0], y, loops),
+            };
+            return code =>
+            {
+                code.Open("unchecked");
+                for (int i = 0; i < inputs.Count; i++) code.Line($"var {names[i]} = {context.Span(inputs[i])};");
+                code.Line($"var y = {context.Span(y)};");
+                body(code);
+                code.Close();
+            };
+        }
+
+        private static string Operands(IReadOnlyList<PlanTensor> inputs, PlanTensor y) =>
+            string.Join(" and ", inputs.Select(Int8Code.Describe)) + $" -> {Int8Code.Describe(y)}";
+
+        private static Action<CodeWriter> QMul(OpEmitContext context, List<PlanTensor> inputs, PlanTensor y, ElementwiseLoops loops)
+        {
+            int aZeroPoint = Int8Code.ZeroPoint(context, "a_zero_point", inputs[0].ElementType);
+            int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", inputs[1].ElementType);
+            var requantization = Int8Requantization.Read(context, 1, y);
+            return code =>
+            {
+                code.Line($"// QMul: {Operands(inputs, y)}; (a − {aZeroPoint})·(b − {bZeroPoint}) is at most 255² in magnitude, exact in int32;");
+                code.Line($"// {requantization.Describe()}.");
+                loops.Open(code);
+                code.Line($"int product = {Shifted("a", loops.Index(1), aZeroPoint)} * {Shifted("b", loops.Index(2), bZeroPoint)};");
+                code.Line($"y[{loops.Index(0)}] = {requantization.Expression("product", "0")};");
+                loops.Close(code);
+            };
+        }
+
+        private static Action<CodeWriter> Requantize(OpEmitContext context, PlanTensor x, PlanTensor y, ElementwiseLoops loops)
+        {
+            int zeroPoint = Int8Code.ZeroPoint(context, "x_zero_point", x.ElementType);
+            var requantization = Int8Requantization.Read(context, 1, y);
+            return code =>
+            {
+                code.Line($"// Requantize: {Operands(new[] { x }, y)}; x − {zeroPoint}, {requantization.Describe()}.");
+                loops.Open(code);
+                code.Line($"y[{loops.Index(0)}] = {requantization.Expression(Shifted("x", loops.Index(1), zeroPoint), "0")};");
+                loops.Close(code);
+            };
+        }
+
+        private static Action<CodeWriter> Table(OpEmitContext context, PlanTensor x, PlanTensor y, ElementwiseLoops loops)
+        {
+            long typeCode = context.Int("y_type", 0);
+            string type = typeCode == 2 ? "uint8" : typeCode == 3 ? "int8" : throw new EmitException($"y_type={typeCode}; expected 2 (uint8) or 3 (int8)");
+            if (y.ElementType != type) throw new EmitException($"y_type says {type} but the output is {y.ElementType}");
+            var table = Int8Code.Ints(context, "table") ?? throw new EmitException("required attribute 'table' is missing");
+            if (table.Length != 256) throw new EmitException($"attribute 'table' has {table.Length} entries; expected 256");
+            for (int i = 0; i < table.Length; i++) Int8Code.CheckInRange($"table[{i}]", table[i], type);
+            string index = x.ElementType == "int8" ? $"x[{loops.Index(1)}] + 128" : $"x[{loops.Index(1)}]";
+            return code =>
+            {
+                code.Line($"// Table: {Operands(new[] { x }, y)}; a function of one 8-bit value precomputed at compile time,");
+                code.Line($"// entry i being the output for the i-th smallest input value{(x.ElementType == "int8" ? " (x + 128)" : "")}.");
+                Int8Code.ConstantArray(code, OpEmitContext.ClrType(type), "table", table);
+                loops.Open(code);
+                code.Line($"y[{loops.Index(0)}] = table[{index}];");
+                loops.Close(code);
+            };
+        }
+
+        private static Action<CodeWriter> QAdd(OpEmitContext context, List<PlanTensor> inputs, PlanTensor y, ElementwiseLoops loops)
+        {
+            int aZeroPoint = Int8Code.ZeroPoint(context, "a_zero_point", inputs[0].ElementType);
+            int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", inputs[1].ElementType);
+            var requantization = Int8Requantization.Read(context, 1, y, usesScale: false);
+            string a = Shifted("a", loops.Index(1), aZeroPoint), b = Shifted("b", loops.Index(2), bZeroPoint);
+            if (!requantization.IsFixedPoint)
+            {
+                float aScale = PositiveScale(context, "a_scale"), bScale = PositiveScale(context, "b_scale"), yScale = PositiveScale(context, "y_scale");
+                return code =>
+                {
+                    code.Line($"// QAdd (float): {Operands(inputs, y)}; ((a − a_zp)·a_scale + (b − b_zp)·b_scale) / y_scale in float32, in that order;");
+                    code.Line($"// {requantization.Describe()}.");
+                    loops.Open(code);
+                    string value = $"((float){Int8Code.Parenthesized(a)} * {Int8Code.Float(aScale)} + (float){Int8Code.Parenthesized(b)} * {Int8Code.Float(bScale)}) / {Int8Code.Float(yScale)}";
+                    code.Line($"y[{loops.Index(0)}] = {requantization.RoundAndClamp(value)};");
+                    loops.Close(code);
+                };
+            }
+            long leftShift = context.Int("left_shift", 20);
+            if (leftShift < 0 || leftShift > 30) throw new EmitException($"attribute 'left_shift' = {leftShift} is outside [0, 30]");
+            var (aMultiplier, aShift) = Rescale(context, "a_multiplier", "a_shift");
+            var (bMultiplier, bShift) = Rescale(context, "b_multiplier", "b_shift");
+            return code =>
+            {
+                code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
+                code.Line($"// fine scale in integers, summed, then {requantization.Describe()}.");
+                loops.Open(code);
+                code.Line($"int aRescaled = {Int8Code.Runtime}FixedPoint.MultiplyByFixedPoint({Int8Code.Parenthesized(a)} << {leftShift}, {aMultiplier}, {aShift});");
+                code.Line($"int bRescaled = {Int8Code.Runtime}FixedPoint.MultiplyByFixedPoint({Int8Code.Parenthesized(b)} << {leftShift}, {bMultiplier}, {bShift});");
+                code.Line($"y[{loops.Index(0)}] = {requantization.Expression("aRescaled + bRescaled", "0")};");
+                loops.Close(code);
+            };
+        }
+
+        private static string Shifted(string name, string index, int zeroPoint) =>
+            zeroPoint == 0 ? $"{name}[{index}]" : zeroPoint > 0 ? $"({name}[{index}] - {zeroPoint})" : $"({name}[{index}] + {-zeroPoint})";
+
+        private static float PositiveScale(OpEmitContext context, string name)
+        {
+            if (!context.HasAttribute(name)) throw new EmitException($"required attribute '{name}' is missing");
+            float value = context.Float(name, 0);
+            if (!(value > 0) || float.IsInfinity(value)) throw new EmitException($"attribute '{name}' = {value}; expected a positive finite scale");
+            return value;
+        }
+
+        private static (int Multiplier, int Shift) Rescale(OpEmitContext context, string multiplierName, string shiftName)
+        {
+            if (!context.HasAttribute(multiplierName) || !context.HasAttribute(shiftName))
+                throw new EmitException($"required attributes '{multiplierName}' and '{shiftName}'");
+            long multiplier = context.Int(multiplierName, 0), shift = context.Int(shiftName, 0);
+            Int8Requantization.CheckFixedPoint(multiplierName, multiplier, shiftName, shift);
+            return ((int)multiplier, (int)shift);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Octet.Generator.Emit.Int8
+{
+    /// <summary>
+    /// <c>octet.QMatMul</c>: numpy.matmul of two 8-bit operands with per-tensor zero points and requantization,
+    /// <c>acc = Σ_k (A[.., i, k] − a_zp)(B[.., k, j] − b_zp)</c> in int32, batch axes broadcast, a 1-D A a row and a
+    /// 1-D B a column. B is an activation (rowmajor) or a constant packed NK (each [K, N] matrix stored [N][K]); then
+    /// acc = Σ a·b − b_zp·Σ a − a_zp·Σ b + K·a_zp·b_zp, so every output is one SIMD dot product.
+    /// </summary>
+    public sealed class QMatMulEmitter : Int8OpEmitter
+    {
+        public override IEnumerable<string> OpTypes => new[] { "octet.QMatMul" };
+
+        internal override Action<CodeWriter> Analyze(OpEmitContext context)
+        {
+            if (context.Op.Inputs.Count != 2) throw new EmitException("expected inputs A and B");
+            var a = context.Input(0);
+            var b = context.Input(1);
+            var y = context.Output(0);
+            Int8Code.ExpectEightBit(a, "input A");
+            Int8Code.ExpectEightBit(b, "input B");
+            Int8Code.ExpectLayout(a, "input A", "rowmajor");
+            Int8Code.ExpectLayout(b, "input B", "rowmajor", "NK");
+            Int8Code.ExpectLayout(y, "output Y", "rowmajor");
+            if (a.Shape.Count == 0 || b.Shape.Count == 0) throw new EmitException("operands must have rank 1 or more");
+            var matrixA = a.Shape.Count == 1 ? new[] { 1, a.Shape[0] } : a.Shape.ToArray();
+            var matrixB = b.Shape.Count == 1 ? new[] { b.Shape[0], 1 } : b.Shape.ToArray();
+            int m = matrixA[matrixA.Length - 2], depth = matrixA[matrixA.Length - 1];
+            int n = matrixB[matrixB.Length - 1];
+            if (matrixB[matrixB.Length - 2] != depth) throw new EmitException($"inner dimensions of A {Int8Code.Describe(a)} and B {Int8Code.Describe(b)} differ");
+            var batchA = matrixA.Take(matrixA.Length - 2).ToArray();
+            var batchB = matrixB.Take(matrixB.Length - 2).ToArray();
+            var batch = Broadcast(batchA, batchB) ?? throw new EmitException("batch dimensions of A and B cannot be broadcast together");
+            var output = batch.ToList();
+            if (a.Shape.Count > 1) output.Add(m);
+            if (b.Shape.Count > 1) output.Add(n);
+            Int8Code.ExpectShape(y, "output Y", output);
+            Int8Code.Count(a);
+            Int8Code.Count(b);
+            Int8Code.Count(y);
+            int aZeroPoint = Int8Code.ZeroPoint(context, "a_zero_point", a.ElementType);
+            int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", b.ElementType);
+            var requantization = Int8Requantization.Read(context, 1, y);
+            bool packed = b.Layout == "NK";
+            if ((long)n * 4 > QConvEmitter.MaxStackBytes) throw new EmitException($"{n} columns need a larger stack buffer than this kernel uses");
+
+            var aIndex = SourceMatrices(batchA, batch);
+            var bIndex = SourceMatrices(batchB, batch);
+            int batches = aIndex.Length;
+
+            return code =>
+            {
+                code.Open("unchecked");
+                code.Line($"// QMatMul: A {Int8Code.Describe(a)} (a_zero_point {aZeroPoint}) x B {Int8Code.Describe(b)} (b_zero_point {bZeroPoint}) " +
+                          $"-> Y {Int8Code.Describe(y)}; {requantization.Describe()}.");
+                code.Line($"var a = {context.Span(a)};");
+                code.Line($"var b = {context.Span(b)};");
+                code.Line($"var y = {context.Span(y)};");
+                string aMatrix = MatrixIndex(code, aIndex, "aMatrices", batchA);
+                string bMatrix = MatrixIndex(code, bIndex, "bMatrices", batchB);
+                if (packed)
+                {
+                    code.Line("// B is packed NK (each matrix stored [N][K]): each output is one SIMD dot product of an A row and a B row;");
+                    code.Line("// acc = Σ a·b − b_zp·Σ a − a_zp·Σ b + K·a_zp·b_zp is the reference's Σ (a − a_zp)(b − b_zp).");
+                    if (aZeroPoint != 0) code.Line($"{Int8Code.Span}<int> columnSums = stackalloc int[{n}];");
+                }
+                else
+                {
+                    code.Line("// B is row-major: accumulate whole output rows, one shifted A value times one shifted B row at a time.");
+                    code.Line($"{Int8Code.Span}<int> acc = stackalloc int[{n}];");
+                }
+                code.Open($"for (int batch = 0; batch < {batches}; batch++)");
+                code.Line($"var aBlock = a.Slice({aMatrix} * {m * depth}, {m * depth});");
+                code.Line($"var bBlock = b.Slice({bMatrix} * {depth * n}, {depth * n});");
+                code.Line($"var yBlock = y.Slice(batch * {m * n}, {m * n});");
+                if (packed)
+                {
+                    if (aZeroPoint != 0)
+                        code.Line($"for (int j = 0; j < {n}; j++) columnSums[j] = {Int8Code.Runtime}Int8Dot.Sum(bBlock.Slice(j * {depth}, {depth}));");
+                    int constant = unchecked(depth * aZeroPoint * bZeroPoint);
+                    code.Open($"for (int i = 0; i < {m}; i++)");
+                    code.Line($"var row = aBlock.Slice(i * {depth}, {depth});");
+                    if (bZeroPoint != 0) code.Line($"int rowTerm = {constant} - {bZeroPoint} * {Int8Code.Runtime}Int8Dot.Sum(row);");
+                    code.Open($"for (int j = 0; j < {n}; j++)");
+                    string acc = $"{Int8Code.Runtime}Int8Dot.Dot(row, bBlock.Slice(j * {depth}, {depth}))";
+                    if (bZeroPoint != 0) acc += " + rowTerm";
+                    if (aZeroPoint != 0) acc += $" - {aZeroPoint} * columnSums[j]";
+                    code.Line($"int sum = {acc};");
+                    code.Line($"yBlock[i * {n} + j] = {requantization.Expression("sum", "0")};");
+                    code.Close();
+                    code.Close();
+                }
+                else
+                {
+                    code.Open($"for (int i = 0; i < {m}; i++)");
+                    code.Line("acc.Clear();");
+                    code.Open($"for (int k = 0; k < {depth}; k++)");
+                    code.Line($"int value = aBlock[i * {depth} + k]{(aZeroPoint != 0 ? $" - {aZeroPoint}" : "")};");
+                    code.Line($"var bRow = bBlock.Slice(k * {n}, {n});");
+                    code.Line($"for (int j = 0; j < {n}; j++) acc[j] += value * {(bZeroPoint != 0 ? $"(bRow[j] - {bZeroPoint})" : "bRow[j]")};");
+                    code.Close();
+                    code.Line($"for (int j = 0; j < {n}; j++) yBlock[i * {n} + j] = {requantization.Expression("acc[j]", "0")};");
+                    code.Close();
+                }
+                code.Close();
+                code.Close();
+            };
+        }
+
+        /// <summary>How the loop's batch index picks an operand's matrix: itself, always 0, or a constant table (broadcasting).</summary>
+        private static string MatrixIndex(CodeWriter code, int[] indices, string name, int[] operandBatch)
+        {
+            if (indices.Select((v, i) => v == i).All(same => same)) return "batch";
+            if (indices.All(v => v == 0)) return "0";
+            code.Line($"// Batch axes broadcast: which matrix of this operand each output batch reads.");
+            Int8Code.ConstantArray(code, "int", name, indices);
+            return $"{name}[batch]";
+        }
+
+        internal static int[]? Broadcast(int[] first, int[] second)
+        {
+            int rank = Math.Max(first.Length, second.Length);
+            var result = new int[rank];
+            for (int i = 0; i < rank; i++)
+            {
+                int p = i - (rank - first.Length), q = i - (rank - second.Length);
+                int x = p < 0 ? 1 : first[p], z = q < 0 ? 1 : second[q];
+                if (x != z && x != 1 && z != 1) return null;
+                result[i] = x == 1 ? z : x;
+            }
+            return result;
+        }
+
+        /// <summary>For each output batch (row-major over <paramref name="batch"/>), the index of the operand's matrix it reads.</summary>
+        private static int[] SourceMatrices(int[] operand, int[] batch)
+        {
+            int count = (int)Int8Code.Product(batch);
+            var result = new int[count];
+            var index = new int[batch.Length];
+            for (int flat = 0; flat < count; flat++)
+            {
+                int source = 0;
+                for (int axis = 0; axis < batch.Length; axis++)
+                {
+                    int k = axis - (batch.Length - operand.Length);
+                    if (k < 0) continue;
+                    source = source * operand[k] + (operand[k] == 1 ? 0 : index[axis]);
+                }
+                result[flat] = source;
+                for (int axis = batch.Length - 1; axis >= 0; axis--)
+                {
+                    if (++index[axis] < batch[axis]) break;
+                    index[axis] = 0;
+                }
+            }
+            return result;
+        }
+    }
+}

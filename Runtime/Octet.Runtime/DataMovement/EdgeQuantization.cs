@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+
+namespace Octet.Runtime.DataMovement;
+
+/// <summary>
+/// Per-tensor linear quantization exactly as ONNX QuantizeLinear and DequantizeLinear define it, for the
+/// model's edges (what generated <c>Run</c> does to its float inputs and outputs) and for per-tensor
+/// QuantizeLinear / DequantizeLinear ops inside a plan.
+/// <para>Quantize: <c>q = saturate(round_half_to_even(x / scale) + zeroPoint)</c>, the division in float32
+/// (the scale's type, as the ONNX spec and reference do); NaN becomes the type's minimum, as the ONNX reference
+/// does on x86 and as Octet's reference executor does. Dequantize: <c>x = (float)(q − zeroPoint) · scale</c>
+/// in float32. There is no SIMD path: these run once per input/output element at the edges, and a vector
+/// division/rounding would have to be proven identical for no measurable gain.</para>
+/// </summary>
+public static class EdgeQuantization
+{
+    /// <summary>Quantizes one value into [<paramref name="minimum"/>, <paramref name="maximum"/>] (the scalar specification).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int QuantizeValue(float x, float scale, int zeroPoint, int minimum, int maximum)
+    {
+        float rounded = MathF.Round(x / scale, MidpointRounding.ToEven);
+        if (float.IsNaN(rounded)) return minimum;
+        // rounded is an integer-valued float; beyond ±2^24 the sum may round, but such values saturate anyway.
+        float shifted = rounded + zeroPoint;
+        if (shifted <= minimum) return minimum;
+        if (shifted >= maximum) return maximum;
+        return (int)shifted;
+    }
+
+    /// <summary>float32 → int8. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    public static void Quantize(ReadOnlySpan<float> input, Span<sbyte> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        for (int i = 0; i < input.Length; i++)
+            output[i] = (sbyte)QuantizeValue(input[i], scale, zeroPoint, sbyte.MinValue, sbyte.MaxValue);
+    }
+
+    /// <summary>float32 → uint8. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    public static void Quantize(ReadOnlySpan<float> input, Span<byte> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        for (int i = 0; i < input.Length; i++)
+            output[i] = (byte)QuantizeValue(input[i], scale, zeroPoint, byte.MinValue, byte.MaxValue);
+    }
+
+    /// <summary>int32 → int8 (QuantizeLinear accepts int32 x; it is converted to float32 before the division).</summary>
+    public static void Quantize(ReadOnlySpan<int> input, Span<sbyte> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        for (int i = 0; i < input.Length; i++)
+            output[i] = (sbyte)QuantizeValue(input[i], scale, zeroPoint, sbyte.MinValue, sbyte.MaxValue);
+    }
+
+    /// <summary>int32 → uint8 (QuantizeLinear accepts int32 x; it is converted to float32 before the division).</summary>
+    public static void Quantize(ReadOnlySpan<int> input, Span<byte> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        for (int i = 0; i < input.Length; i++)
+            output[i] = (byte)QuantizeValue(input[i], scale, zeroPoint, byte.MinValue, byte.MaxValue);
+    }
+
+    /// <summary>int8 → float32. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    public static void Dequantize(ReadOnlySpan<sbyte> input, Span<float> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        for (int i = 0; i < input.Length; i++) output[i] = (input[i] - zeroPoint) * scale;
+    }
+
+    /// <summary>uint8 → float32. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> input, Span<float> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        for (int i = 0; i < input.Length; i++) output[i] = (input[i] - zeroPoint) * scale;
+    }
+
+    /// <summary>int32 → float32 (DequantizeLinear of an int32 tensor, e.g. a bias).</summary>
+    public static void Dequantize(ReadOnlySpan<int> input, Span<float> output, float scale, int zeroPoint)
+    {
+        output = output[..input.Length];
+        // In 64 bits so that the difference cannot wrap; it is then rounded to float32 once, like the reference.
+        for (int i = 0; i < input.Length; i++) output[i] = ((long)input[i] - zeroPoint) * scale;
+    }
+
+    /// <summary>
+    /// float32 NCHW (the caller's order) → int8 NHWC (the arena's order, when the model's first op wants channels
+    /// last): the same values as <see cref="Quantize(ReadOnlySpan{float}, Span{sbyte}, float, int)"/>, stored transposed.
+    /// </summary>
+    public static void QuantizeToNhwc(ReadOnlySpan<float> input, Span<sbyte> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
+    {
+        int plane = height * width;
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+                for (int p = 0; p < plane; p++)
+                    output[(n * plane + p) * channels + c] = (sbyte)QuantizeValue(input[(n * channels + c) * plane + p], scale, zeroPoint, sbyte.MinValue, sbyte.MaxValue);
+    }
+
+    /// <summary>float32 NCHW → uint8 NHWC; see <see cref="QuantizeToNhwc(ReadOnlySpan{float}, Span{sbyte}, float, int, int, int, int, int)"/>.</summary>
+    public static void QuantizeToNhwc(ReadOnlySpan<float> input, Span<byte> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
+    {
+        int plane = height * width;
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+                for (int p = 0; p < plane; p++)
+                    output[(n * plane + p) * channels + c] = (byte)QuantizeValue(input[(n * channels + c) * plane + p], scale, zeroPoint, byte.MinValue, byte.MaxValue);
+    }
+
+    /// <summary>int8 NHWC (the arena's order) → float32 NCHW (the caller's order), values as <see cref="Dequantize(ReadOnlySpan{sbyte}, Span{float}, float, int)"/>.</summary>
+    public static void DequantizeFromNhwc(ReadOnlySpan<sbyte> input, Span<float> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
+    {
+        int plane = height * width;
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+                for (int p = 0; p < plane; p++)
+                    output[(n * channels + c) * plane + p] = (input[(n * plane + p) * channels + c] - zeroPoint) * scale;
+    }
+
+    /// <summary>uint8 NHWC → float32 NCHW; see <see cref="DequantizeFromNhwc(ReadOnlySpan{sbyte}, Span{float}, float, int, int, int, int, int)"/>.</summary>
+    public static void DequantizeFromNhwc(ReadOnlySpan<byte> input, Span<float> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
+    {
+        int plane = height * width;
+        for (int n = 0; n < batch; n++)
+            for (int c = 0; c < channels; c++)
+                for (int p = 0; p < plane; p++)
+                    output[(n * channels + c) * plane + p] = (input[(n * plane + p) * channels + c] - zeroPoint) * scale;
+    }
+}

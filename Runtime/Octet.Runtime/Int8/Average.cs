@@ -1,0 +1,42 @@
+using System.Runtime.CompilerServices;
+
+namespace Octet.Runtime.Int8;
+
+/// <summary>
+/// The one rounded step of QAveragePool and QGlobalAveragePool: from a window's sum of <c>x − x_zero_point</c>
+/// over <c>count</c> values to the output. The specification is the compiler's <c>IntegerAverage</c>.
+/// </summary>
+public static class Average
+{
+    /// <summary>
+    /// Fixed-point mode: <c>clamp(round_half_away(acc · M0 / (count · 2^(31 − shift))) + zeroPoint, min, max)</c>,
+    /// one exact division, so dividing by the count and rescaling round once.
+    /// </summary>
+    /// <param name="sum">Σ (x − x_zero_point) over the window.</param>
+    /// <param name="count">The divisor (≥ 1).</param>
+    /// <param name="multiplier">M0.</param>
+    /// <param name="shift">The exponent: M = M0 · 2^(shift − 31).</param>
+    /// <param name="zeroPoint">The output zero point.</param>
+    /// <param name="min">The lower clamp bound.</param>
+    /// <param name="max">The upper clamp bound.</param>
+    public static int FixedPoint(int sum, int count, int multiplier, int shift, int zeroPoint, int min, int max)
+    {
+        Int128 numerator = (Int128)sum * multiplier;
+        // The denominator reaches count · 2^94 for the smallest shifts: Int128 holds it (shift ≥ −32 in valid plans).
+        Int128 denominator = (Int128)count << (31 - shift);
+        Int128 magnitude = (2 * Int128.Abs(numerator) + denominator) / (2 * denominator);
+        long rounded = (long)(numerator < 0 ? -magnitude : magnitude);
+        return Requantization.OffsetAndClamp(rounded, zeroPoint, min, max);
+    }
+
+    /// <summary>Float mode: <c>RoundAndClamp((float)sum * scale / count)</c>, left to right in float32.</summary>
+    /// <param name="sum">Σ (x − x_zero_point) over the window.</param>
+    /// <param name="count">The divisor (≥ 1).</param>
+    /// <param name="scale">The float32 scale s_x / s_y.</param>
+    /// <param name="zeroPoint">The output zero point.</param>
+    /// <param name="min">The lower clamp bound.</param>
+    /// <param name="max">The upper clamp bound.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Float(int sum, int count, float scale, int zeroPoint, int min, int max) =>
+        Requantization.RoundAndClamp((float)sum * scale / count, zeroPoint, min, max);
+}

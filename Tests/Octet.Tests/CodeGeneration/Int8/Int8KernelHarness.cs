@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Octet.Compiler.Graph;
+using Octet.Generator.Emit;
+using Octet.Generator.Plan;
+using Xunit;
+using Attribute = Octet.Compiler.Graph.Attribute;
+using Tensor = Octet.Compiler.Graph.Tensor;
+
+namespace Octet.Tests.CodeGeneration.Int8;
+
+/// <summary>
+/// Runs one op emitter on a hand-built one-op plan: tensors placed in an arena (64-byte aligned offsets), in the
+/// weights blob or inline; the emitted body wrapped in a minimal class with the <c>Arena&lt;T&gt;</c> and
+/// <c>Weights&lt;T&gt;</c> accessors the model class provides; compiled in memory with Roslyn (as a checked build,
+/// with every warning an error, so emitted code must be clean and wrap only where it says so); run; and the
+/// output tensor's bytes returned in its layout order.
+/// </summary>
+internal sealed class Int8KernelHarness
+{
+    private readonly List<PlanTensor> _tensors = [];
+    private readonly Dictionary<string, byte[]> _arenaData = [];
+    private readonly List<byte> _weights = [];
+    private long _arenaBytes;
+
+    private static int Align(long offset) => (int)((offset + 63) / 64 * 64);
+
+    private static string TypeName(ElementType type) => type switch
+    {
+        ElementType.Int8 => "int8",
+        ElementType.UInt8 => "uint8",
+        ElementType.Int32 => "int32",
+        ElementType.Float32 => "float32",
+        _ => throw new ArgumentException(type.ToString()),
+    };
+
+    /// <summary>An arena tensor holding <paramref name="bytes"/> (null: an output, zero-filled); <paramref name="sameBytesAs"/> places it at another tensor's offset (in-place).</summary>
+    public string Arena(string name, ElementType type, int[] shape, string layout, byte[]? bytes, string? sameBytesAs = null)
+    {
+        long size = new Shape(shape).ElementCount * type.SizeInBytes();
+        long offset;
+        if (sameBytesAs != null) offset = _tensors.Single(t => t.Name == sameBytesAs).Offset;
+        else
+        {
+            offset = Align(_arenaBytes);
+            _arenaBytes = offset + size;
+        }
+        _tensors.Add(new PlanTensor(name, TypeName(type), shape.ToEquatableArray(), layout, PlanStorage.Arena, offset, size, EquatableArray<string>.Empty));
+        if (bytes != null) _arenaData[name] = bytes;
+        return name;
+    }
+
+    public string Weights(string name, ElementType type, int[] shape, string layout, byte[] bytes)
+    {
+        int offset = Align(_weights.Count);
+        while (_weights.Count < offset) _weights.Add(0);
+        _weights.AddRange(bytes);
+        _tensors.Add(new PlanTensor(name, TypeName(type), shape.ToEquatableArray(), layout, PlanStorage.Weights, offset, bytes.Length, EquatableArray<string>.Empty));
+        return name;
+    }
+
+    public string Inline(string name, ElementType type, int[] shape, string layout, IEnumerable<long> values)
+    {
+        var text = values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        _tensors.Add(new PlanTensor(name, TypeName(type), shape.ToEquatableArray(), layout, PlanStorage.Inline, 0, text.Length * type.SizeInBytes(), text.ToEquatableArray()));
+        return name;
+    }
+
+    /// <summary>A constant either in the weights blob or inline, with its values given in layout order.</summary>
+    public string Constant(string name, Tensor packed, string layout, bool inline) =>
+        inline ? Inline(name, packed.ElementType, packed.Shape.ToArray(), layout, packed.ToInt64Array())
+               : Weights(name, packed.ElementType, packed.Shape.ToArray(), layout, Bytes(packed));
+
+    public static byte[] Bytes(Tensor tensor) => tensor.ElementType switch
+    {
+        ElementType.Int8 => MemoryMarshal.AsBytes(tensor.As<sbyte>().AsSpan()).ToArray(),
+        ElementType.UInt8 => (byte[])tensor.As<byte>().Clone(),
+        ElementType.Int32 => MemoryMarshal.AsBytes(tensor.As<int>().AsSpan()).ToArray(),
+        _ => throw new ArgumentException(tensor.ToString()),
+    };
+
+    public static PlanAttribute ToPlan(Attribute attribute)
+    {
+        static string F(float f) => f.ToString("R", CultureInfo.InvariantCulture);
+        static string I(long i) => i.ToString(CultureInfo.InvariantCulture);
+        return attribute.Kind switch
+        {
+            AttributeKind.Int => new(attribute.Name, PlanAttributeKind.Int, new[] { I((long)attribute.Value!) }.ToEquatableArray()),
+            AttributeKind.Ints => new(attribute.Name, PlanAttributeKind.Ints, ((long[])attribute.Value!).Select(I).ToEquatableArray()),
+            AttributeKind.Float => new(attribute.Name, PlanAttributeKind.Float, new[] { F((float)attribute.Value!) }.ToEquatableArray()),
+            AttributeKind.Floats => new(attribute.Name, PlanAttributeKind.Floats, ((float[])attribute.Value!).Select(F).ToEquatableArray()),
+            AttributeKind.String => new(attribute.Name, PlanAttributeKind.String, new[] { (string)attribute.Value! }.ToEquatableArray()),
+            _ => throw new ArgumentException(attribute.ToString()),
+        };
+    }
+
+    public sealed record Emitted(string Source, IReadOnlyList<string> Problems);
+
+    /// <summary>Emits the op's body into the test class source (or returns the emitter's problems).</summary>
+    public Emitted Emit(IOpEmitter emitter, string opType, string[] inputs, string[] outputs, IEnumerable<Attribute> attributes)
+    {
+        var op = new PlanOp(0, opType, "n", new[] { "Test n" }.ToEquatableArray(), inputs.ToEquatableArray(), outputs.ToEquatableArray(),
+            attributes.Select(ToPlan).OrderBy(a => a.Name, StringComparer.Ordinal).ToEquatableArray());
+        var plan = new ModelPlan(ModelPlan.CurrentVersion, "test", new PlanSource("test.onnx", new string('0', 64)), ModelPlan.IntegerOnly,
+            new PlanMemory(Align(_arenaBytes), 0, 0), new PlanWeights(_weights.Count, new string('0', 64)),
+            EquatableArray<PlanEdge>.Empty, EquatableArray<PlanEdge>.Empty, _tensors.ToEquatableArray(), new[] { op }.ToEquatableArray());
+        var tensors = _tensors.ToDictionary(t => t.Name);
+        var inlineConstants = new SortedDictionary<string, PlanTensor>(StringComparer.Ordinal);
+        var body = new CodeWriter();
+        var context = new OpEmitContext(plan, op, tensors, inlineConstants, body);
+        emitter.Emit(context);
+        return new Emitted(WrapInClass(body.ToString(), inlineConstants), context.Problems);
+    }
+
+    private static string WrapInClass(string body, SortedDictionary<string, PlanTensor> inlineConstants)
+    {
+        var code = new System.Text.StringBuilder();
+        code.Append("""
+            namespace Int8KernelTest
+            {
+                public sealed class Kernel
+                {
+                    private readonly byte[] _arena;
+                    private readonly byte[] _weights;
+
+                    public Kernel(byte[] arena, byte[] weights)
+                    {
+                        _arena = arena;
+                        _weights = weights;
+                    }
+
+                    private global::System.Span<T> Arena<T>(int byteOffset, int count) where T : unmanaged =>
+                        global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(global::System.MemoryExtensions.AsSpan(_arena, byteOffset)).Slice(0, count);
+
+                    private global::System.ReadOnlySpan<T> Weights<T>(long byteOffset, int count) where T : unmanaged =>
+                        global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(global::System.MemoryExtensions.AsSpan(_weights, (int)byteOffset)).Slice(0, count);
+
+                    public void Run()
+                    {
+
+            """);
+        foreach (var line in body.Split('\n').Where(l => l.Length > 0)) code.Append("            ").Append(line).Append('\n');
+        code.Append("        }\n");
+        foreach (var (property, tensor) in inlineConstants)
+            code.Append($"        private static global::System.ReadOnlySpan<{OpEmitContext.ClrType(tensor.ElementType)}> {property} => [{string.Join(", ", tensor.Values)}];\n");
+        code.Append("    }\n}\n");
+        return code.ToString();
+    }
+
+    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    {
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToList();
+        paths.Add(typeof(Octet.Runtime.Int8.Int8Dot).Assembly.Location);
+        return paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
+    });
+
+    /// <summary>Compiles the emitted class (checked arithmetic, warnings are errors); returns the loaded type.</summary>
+    public static Type Compile(string source)
+    {
+        var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest));
+        var compilation = CSharpCompilation.Create("Int8Kernel_" + Guid.NewGuid().ToString("N"), [tree], References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release,
+                checkOverflow: true, nullableContextOptions: NullableContextOptions.Enable));
+        using var image = new MemoryStream();
+        var result = compilation.Emit(image);
+        var problems = result.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        if (problems.Count > 0)
+            Assert.Fail("the emitted kernel does not compile cleanly:\n" + string.Join("\n", problems) + "\n" + Numbered(source));
+        return Assembly.Load(image.ToArray()).GetType("Int8KernelTest.Kernel")!;
+    }
+
+    private static string Numbered(string source) =>
+        string.Join("\n", source.Split('\n').Select((line, i) => $"{i + 1,4}: {line}"));
+
+    /// <summary>Emits, compiles and runs the op; returns the output tensor's bytes (in its layout's order) and the source.</summary>
+    public (byte[] Output, string Source) Run(IOpEmitter emitter, string opType, string[] inputs, string output, IEnumerable<Attribute> attributes)
+    {
+        var emitted = Emit(emitter, opType, inputs, [output], attributes);
+        Assert.True(emitted.Problems.Count == 0, "the emitter reported: " + string.Join("; ", emitted.Problems));
+        var type = Compile(emitted.Source);
+        var arena = new byte[Align(_arenaBytes) + 64];
+        foreach (var (name, bytes) in _arenaData)
+            bytes.CopyTo(arena, (int)_tensors.Single(t => t.Name == name).Offset);
+        var kernel = Activator.CreateInstance(type, arena, _weights.ToArray())!;
+        type.GetMethod("Run")!.Invoke(kernel, null);
+        var y = _tensors.Single(t => t.Name == output);
+        return (arena.AsSpan((int)y.Offset, (int)y.Bytes).ToArray(), emitted.Source);
+    }
+
+    // ---- layouts ----
+
+    /// <summary>An NCHW tensor's elements in NHWC order (8-bit).</summary>
+    public static byte[] ToNhwc(Tensor t)
+    {
+        var bytes = Bytes(t);
+        int n = t.Shape[0], c = t.Shape[1], h = t.Shape[2], w = t.Shape[3];
+        var result = new byte[bytes.Length];
+        for (int b = 0; b < n; b++)
+        for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            result[((b * h + y) * w + x) * c + ch] = bytes[((b * c + ch) * h + y) * w + x];
+        return result;
+    }
+
+    /// <summary>NHWC bytes back to an NCHW tensor of <paramref name="shape"/> (8-bit).</summary>
+    public static Tensor FromNhwc(byte[] bytes, ElementType type, int[] shape)
+    {
+        int n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+        var result = new byte[bytes.Length];
+        for (int b = 0; b < n; b++)
+        for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            result[((b * c + ch) * h + y) * w + x] = bytes[((b * h + y) * w + x) * c + ch];
+        return FromBytes(result, type, shape);
+    }
+
+    public static Tensor FromBytes(byte[] bytes, ElementType type, int[] shape) => type switch
+    {
+        ElementType.Int8 => Tensor.Create(new Shape(shape), MemoryMarshal.Cast<byte, sbyte>(bytes).ToArray()),
+        ElementType.UInt8 => Tensor.Create(new Shape(shape), (byte[])bytes.Clone()),
+        _ => throw new ArgumentException(type.ToString()),
+    };
+
+    /// <summary>Conv weights [M, C/g, kh, kw] packed OHWI ([M][kh][kw][C/g]).</summary>
+    public static Tensor ToOhwi(Tensor w)
+    {
+        var bytes = Bytes(w);
+        int m = w.Shape[0], c = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];
+        var result = new byte[bytes.Length];
+        for (int o = 0; o < m; o++)
+        for (int i = 0; i < c; i++)
+        for (int y = 0; y < kh; y++)
+        for (int x = 0; x < kw; x++)
+            result[((o * kh + y) * kw + x) * c + i] = bytes[((o * c + i) * kh + y) * kw + x];
+        return FromBytes(result, w.ElementType, [m, c, kh, kw]);
+    }
+
+    /// <summary>A [..., K, N] 8-bit tensor packed NK: each [K, N] matrix stored [N][K].</summary>
+    public static Tensor ToNk(Tensor w)
+    {
+        var bytes = Bytes(w);
+        int k = w.Shape[^2], n = w.Shape[^1], matrices = bytes.Length / (k * n);
+        var result = new byte[bytes.Length];
+        for (int b = 0; b < matrices; b++)
+        for (int i = 0; i < k; i++)
+        for (int j = 0; j < n; j++)
+            result[b * k * n + j * k + i] = bytes[b * k * n + i * n + j];
+        return FromBytes(result, w.ElementType, w.Shape.ToArray());
+    }
+
+    /// <summary>Asserts two 8-bit tensors are identical, naming the first differing element.</summary>
+    public static void AssertIdentical(Tensor expected, Tensor actual, string source)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        Assert.Equal(expected.ElementType, actual.ElementType);
+        var e = Bytes(expected);
+        var a = Bytes(actual);
+        for (int i = 0; i < e.Length; i++)
+            if (e[i] != a[i])
+                Assert.Fail($"element {i} of {e.Length}: reference {expected.GetAsDouble(i)}, emitted kernel {actual.GetAsDouble(i)}\n{source}");
+    }
+}
