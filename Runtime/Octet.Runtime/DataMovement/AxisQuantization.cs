@@ -3,7 +3,8 @@ namespace Octet.Runtime.DataMovement;
 /// <summary>
 /// Per-axis QuantizeLinear / DequantizeLinear: the tensor is viewed as <c>[outer, axisLength, inner]</c> in
 /// memory order, and element <c>(o, a, i)</c> uses <c>scales[a]</c> and <c>zeroPoints[a]</c>. The arithmetic
-/// is <see cref="EdgeQuantization"/>'s, value for value.
+/// is <see cref="EdgeQuantization"/>'s by construction: each run of <c>inner</c> elements that shares one
+/// index along the axis is handed to the per-tensor method with that index's scale and zero point.
 /// </summary>
 public static class AxisQuantization
 {
@@ -12,15 +13,8 @@ public static class AxisQuantization
         int outer, int axisLength, int inner)
     {
         Check(input.Length, output.Length, scales.Length, zeroPoints.Length, outer, axisLength, inner);
-        int index = 0;
-        for (int o = 0; o < outer; o++)
-            for (int a = 0; a < axisLength; a++)
-            {
-                float scale = scales[a];
-                int zeroPoint = zeroPoints[a];
-                for (int i = 0; i < inner; i++, index++)
-                    output[index] = (sbyte)EdgeQuantization.QuantizeValue(input[index], scale, zeroPoint, sbyte.MinValue, sbyte.MaxValue);
-            }
+        for (int row = 0, start = 0; row < outer * axisLength; row++, start += inner)
+            EdgeQuantization.Quantize(input.Slice(start, inner), output.Slice(start, inner), scales[row % axisLength], zeroPoints[row % axisLength]);
     }
 
     /// <summary>float32 → uint8, one scale and zero point per index along the axis.</summary>
@@ -28,15 +22,8 @@ public static class AxisQuantization
         int outer, int axisLength, int inner)
     {
         Check(input.Length, output.Length, scales.Length, zeroPoints.Length, outer, axisLength, inner);
-        int index = 0;
-        for (int o = 0; o < outer; o++)
-            for (int a = 0; a < axisLength; a++)
-            {
-                float scale = scales[a];
-                int zeroPoint = zeroPoints[a];
-                for (int i = 0; i < inner; i++, index++)
-                    output[index] = (byte)EdgeQuantization.QuantizeValue(input[index], scale, zeroPoint, byte.MinValue, byte.MaxValue);
-            }
+        for (int row = 0, start = 0; row < outer * axisLength; row++, start += inner)
+            EdgeQuantization.Quantize(input.Slice(start, inner), output.Slice(start, inner), scales[row % axisLength], zeroPoints[row % axisLength]);
     }
 
     /// <summary>int8 → float32, one scale and zero point per index along the axis.</summary>
@@ -44,14 +31,8 @@ public static class AxisQuantization
         int outer, int axisLength, int inner)
     {
         Check(input.Length, output.Length, scales.Length, zeroPoints.Length, outer, axisLength, inner);
-        int index = 0;
-        for (int o = 0; o < outer; o++)
-            for (int a = 0; a < axisLength; a++)
-            {
-                float scale = scales[a];
-                int zeroPoint = zeroPoints[a];
-                for (int i = 0; i < inner; i++, index++) output[index] = (input[index] - zeroPoint) * scale;
-            }
+        for (int row = 0, start = 0; row < outer * axisLength; row++, start += inner)
+            EdgeQuantization.Dequantize(input.Slice(start, inner), output.Slice(start, inner), scales[row % axisLength], zeroPoints[row % axisLength]);
     }
 
     /// <summary>uint8 → float32, one scale and zero point per index along the axis.</summary>
@@ -59,14 +40,8 @@ public static class AxisQuantization
         int outer, int axisLength, int inner)
     {
         Check(input.Length, output.Length, scales.Length, zeroPoints.Length, outer, axisLength, inner);
-        int index = 0;
-        for (int o = 0; o < outer; o++)
-            for (int a = 0; a < axisLength; a++)
-            {
-                float scale = scales[a];
-                int zeroPoint = zeroPoints[a];
-                for (int i = 0; i < inner; i++, index++) output[index] = (input[index] - zeroPoint) * scale;
-            }
+        for (int row = 0, start = 0; row < outer * axisLength; row++, start += inner)
+            EdgeQuantization.Dequantize(input.Slice(start, inner), output.Slice(start, inner), scales[row % axisLength], zeroPoints[row % axisLength]);
     }
 
     /// <summary>int32 → float32 (e.g. a per-channel bias), one scale and zero point per index along the axis.</summary>
@@ -74,14 +49,8 @@ public static class AxisQuantization
         int outer, int axisLength, int inner)
     {
         Check(input.Length, output.Length, scales.Length, zeroPoints.Length, outer, axisLength, inner);
-        int index = 0;
-        for (int o = 0; o < outer; o++)
-            for (int a = 0; a < axisLength; a++)
-            {
-                float scale = scales[a];
-                int zeroPoint = zeroPoints[a];
-                for (int i = 0; i < inner; i++, index++) output[index] = ((long)input[index] - zeroPoint) * scale;
-            }
+        for (int row = 0, start = 0; row < outer * axisLength; row++, start += inner)
+            EdgeQuantization.Dequantize(input.Slice(start, inner), output.Slice(start, inner), scales[row % axisLength], zeroPoints[row % axisLength]);
     }
 
     private static void Check(int input, int output, int scales, int zeroPoints, int outer, int axisLength, int inner)

@@ -20,6 +20,19 @@ namespace Octet.Generator.Emit.DataMovement
             return false;
         }
 
+        /// <summary>
+        /// The preamble of an op that copies one input into one output of the same element type (Relayout, Slice,
+        /// Transpose): the input is present, both tensors are in activation layouts, and the input fits int indexing.
+        /// </summary>
+        public static bool OneInputCopy(OpEmitContext context, out PlanTensor input, out PlanTensor output)
+        {
+            input = output = null!;
+            if (!InputCount(context, 1)) return false;
+            input = context.Input(0);
+            output = context.Output(0);
+            return SameElementType(context, input, output) && Layout(context, input) && Layout(context, output) && Size(context, input);
+        }
+
         public static bool InputCount(OpEmitContext context, int minimum)
         {
             for (int i = 0; i < minimum; i++)

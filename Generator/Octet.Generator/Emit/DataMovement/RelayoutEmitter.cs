@@ -12,11 +12,7 @@ namespace Octet.Generator.Emit.DataMovement
 
         public void Emit(OpEmitContext context)
         {
-            if (!Checks.InputCount(context, 1)) return;
-            var input = context.Input(0);
-            var output = context.Output(0);
-            if (!Checks.SameElementType(context, input, output) || !Checks.Layout(context, input) || !Checks.Layout(context, output)
-                || !Checks.Size(context, input)) return;
+            if (!Checks.OneInputCopy(context, out var input, out var output)) return;
             if (input.Shape != output.Shape)
             {
                 context.Unsupported($"input '{input.Name}' {Literals.Shape(input.Shape)} and output '{output.Name}' {Literals.Shape(output.Shape)} must have the same logical shape");

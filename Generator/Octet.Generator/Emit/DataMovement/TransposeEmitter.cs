@@ -10,11 +10,7 @@ namespace Octet.Generator.Emit.DataMovement
 
         public void Emit(OpEmitContext context)
         {
-            if (!Checks.InputCount(context, 1)) return;
-            var input = context.Input(0);
-            var output = context.Output(0);
-            if (!Checks.SameElementType(context, input, output) || !Checks.Layout(context, input) || !Checks.Layout(context, output)
-                || !Checks.Size(context, input)) return;
+            if (!Checks.OneInputCopy(context, out var input, out var output)) return;
             int rank = input.Shape.Count;
             var perm = context.Ints("perm") ?? Enumerable.Range(0, rank).Reverse().Select(d => (long)d).ToArray();
             if (perm.Length != rank || perm.Distinct().Count() != rank || perm.Any(p => p < 0 || p >= rank))

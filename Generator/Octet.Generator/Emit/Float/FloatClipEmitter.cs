@@ -28,7 +28,7 @@ namespace Octet.Generator.Emit.Float
         /// <summary>The C# expression for one bound, or null (reported) when the bound input is not one float.</summary>
         private static string? Bound(OpEmitContext context, int input, string attribute, float missing)
         {
-            if (!context.HasInput(input)) return FloatEmit.Literal(context.Float(attribute, missing));
+            if (!context.HasInput(input)) return Literals.Float(context.Float(attribute, missing));
             var tensor = context.Input(input);
             if (!FloatEmit.ExpectFloat(context, tensor)) return null;
             if (OpEmitContext.ElementCount(tensor) != 1)
@@ -38,7 +38,7 @@ namespace Octet.Generator.Emit.Float
             }
             if (tensor.Storage == PlanStorage.Inline && tensor.Values.Count == 1 &&
                 float.TryParse(tensor.Values[0], NumberStyles.Float, CultureInfo.InvariantCulture, out float value))
-                return FloatEmit.Literal(value);
+                return Literals.Float(value);
             // Not known at generation time: read the one value where it lives.
             return $"{context.Span(tensor)}[0]";
         }

@@ -1,25 +1,13 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Octet.Generator.Plan;
 
 namespace Octet.Generator.Emit.Float
 {
-    /// <summary>What the float32 emitters share: checks with clear messages, C# literals, tensor descriptions, layout strides.</summary>
+    /// <summary>What the float32 emitters share: checks with clear messages, tensor descriptions (literals are <see cref="Literals"/>), layout strides.</summary>
     internal static class FloatEmit
     {
         public const string Runtime = "global::Octet.Runtime.";
-
-        /// <summary>A C# float literal that round-trips exactly (<c>0.1f</c>, <c>-2.5E-07f</c>, <c>float.NaN</c>).</summary>
-        public static string Literal(float value)
-        {
-            if (float.IsNaN(value)) return "float.NaN";
-            if (float.IsPositiveInfinity(value)) return "float.PositiveInfinity";
-            if (float.IsNegativeInfinity(value)) return "float.NegativeInfinity";
-            string text = value.ToString("R", CultureInfo.InvariantCulture);
-            // "-0" must stay negative zero: "-0f" is the literal 0 negated, which is −0 in C#.
-            return text + "f";
-        }
 
         /// <summary><c>x float32[1,3,8,8] NHWC</c>: how a tensor is named in the comment that opens a kernel.</summary>
         public static string Describe(PlanTensor tensor) =>

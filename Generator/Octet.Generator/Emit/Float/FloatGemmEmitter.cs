@@ -67,8 +67,8 @@ namespace Octet.Generator.Emit.Float
             }
 
             var code = context.Code;
-            code.Line($"// {FloatEmit.Describe(y)} = {FloatEmit.Literal(alpha)} · {FloatEmit.Describe(a)} × {FloatEmit.Describe(b)}{(transB ? " (transB)" : "")}" +
-                      (c != null ? $" + {FloatEmit.Literal(beta)} · {FloatEmit.Describe(c)}" : ""));
+            code.Line($"// {FloatEmit.Describe(y)} = {Literals.Float(alpha)} · {FloatEmit.Describe(a)} × {FloatEmit.Describe(b)}{(transB ? " (transB)" : "")}" +
+                      (c != null ? $" + {Literals.Float(beta)} · {FloatEmit.Describe(c)}" : ""));
             code.Line($"ReadOnlySpan<float> a = {context.Span(a)};");
             code.Line($"ReadOnlySpan<float> b = {context.Span(b)};");
             bool addC = c != null && beta != 0f;
@@ -89,7 +89,7 @@ namespace Octet.Generator.Emit.Float
                 code.Line($"{FloatEmit.Runtime}FloatElementwise.MultiplyAdd(b.Slice(p * {n}, {n}), a[i * {k} + p], row);");
                 code.Close();
             }
-            if (alpha != 1f) code.Line($"{FloatEmit.Runtime}FloatElementwise.Multiply(row, {FloatEmit.Literal(alpha)}, row);");
+            if (alpha != 1f) code.Line($"{FloatEmit.Runtime}FloatElementwise.Multiply(row, {Literals.Float(alpha)}, row);");
             if (addC) EmitAddC(code, beta, rowStride, columnStride, n);
             code.Close();
         }
@@ -107,8 +107,8 @@ namespace Octet.Generator.Emit.Float
             }
             code.Open($"for (int j = 0; j < {n}; j++)");
             code.Line(columnStride == 1
-                ? $"row[j] += {FloatEmit.Literal(beta)} * c[{(rowStride == 0 ? "j" : rowStart + " + j")}];"
-                : $"row[j] += {FloatEmit.Literal(beta)} * c[{rowStart}];");
+                ? $"row[j] += {Literals.Float(beta)} * c[{(rowStride == 0 ? "j" : rowStart + " + j")}];"
+                : $"row[j] += {Literals.Float(beta)} * c[{rowStart}];");
             code.Close();
         }
 

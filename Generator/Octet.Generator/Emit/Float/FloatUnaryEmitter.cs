@@ -26,7 +26,7 @@ namespace Octet.Generator.Emit.Float
                     break;
                 case "LeakyRelu":
                 {
-                    string alpha = FloatEmit.Literal(context.Float("alpha", 0.01f));
+                    string alpha = Literals.Float(context.Float("alpha", 0.01f));
                     EmitUnary(context, x, y, $"x < 0 ? {alpha}·x : x", activation + "LeakyRelu", alpha, v => $"{v} < 0 ? {alpha} * {v} : {v}");
                     break;
                 }

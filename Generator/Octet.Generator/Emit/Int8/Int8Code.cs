@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using Octet.Generator.Plan;
 
@@ -16,7 +15,7 @@ namespace Octet.Generator.Emit.Int8
         public const string Span = "global::System.Span";
         public const string ReadOnlySpan = "global::System.ReadOnlySpan";
 
-        public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
+        public static string Int(long value) => Literals.Int(value);
 
         /// <summary>
         /// <c>start − factor · (term)</c> spelled without "0 −" or "− −": the folded bias B' = B − zp · Σ(w − w_zp).
@@ -34,16 +33,7 @@ namespace Octet.Generator.Emit.Int8
                 ? expression : $"({expression})";
 
         /// <summary>A float32 literal that the C# compiler turns back into exactly <paramref name="value"/>.</summary>
-        public static string Float(float value)
-        {
-            if (float.IsNaN(value)) return "float.NaN";
-            if (float.IsPositiveInfinity(value)) return "float.PositiveInfinity";
-            if (float.IsNegativeInfinity(value)) return "float.NegativeInfinity";
-            string text = value.ToString("R", CultureInfo.InvariantCulture);
-            if (float.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) != value)
-                text = value.ToString("G9", CultureInfo.InvariantCulture);
-            return text + "f";
-        }
+        public static string Float(float value) => Literals.Float(value);
 
         /// <summary>The 8-bit range of a plan element type ("int8" or "uint8").</summary>
         public static (int Min, int Max) Range(string elementType) => elementType == "int8" ? (-128, 127) : (0, 255);

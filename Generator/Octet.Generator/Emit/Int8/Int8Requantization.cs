@@ -124,6 +124,45 @@ namespace Octet.Generator.Emit.Int8
             return $"({OpEmitContext.ClrType(OutputType)}){value}";
         }
 
+        /// <summary>
+        /// Declares what <see cref="RowCall"/> reads besides the per-channel spans: one-element spans for per-tensor
+        /// constants (the runtime's <c>RequantizeRow</c> applies a one-element span to every channel).
+        /// </summary>
+        public void DeclareRowConstants(CodeWriter code)
+        {
+            if (PerChannel) return;
+            if (IsFixedPoint)
+            {
+                code.Line($"{Int8Code.ReadOnlySpan}<int> multipliers = [{Int8Code.Int(Multipliers[0])}];");
+                code.Line($"{Int8Code.ReadOnlySpan}<int> shifts = [{Int8Code.Int(Shifts[0])}];");
+            }
+            else code.Line($"{Int8Code.ReadOnlySpan}<float> scales = [{Int8Code.Float(Scales[0])}];");
+        }
+
+        /// <summary>
+        /// A statement requantizing <paramref name="count"/> channels from <paramref name="first"/> on at once:
+        /// int32 <paramref name="products"/> plus <paramref name="bias"/> (a span expression, or null for none) into
+        /// <paramref name="output"/>, through <c>Octet.Runtime.Int8.RequantizeRow</c> (vectorized, same integers as
+        /// <see cref="Expression"/>). Needs <see cref="DeclareConstants"/> and <see cref="DeclareRowConstants"/>.
+        /// </summary>
+        public string RowCall(string products, string? bias, string first, string count, string output) =>
+            BlockCall(products, null, bias, first, count, output, null, null);
+
+        /// <summary>
+        /// As <see cref="RowCall"/> for <paramref name="rows"/> rows at once (row r at r · <paramref name="productStride"/> in the
+        /// products, r · <paramref name="outputStride"/> in the output); a row call when <paramref name="rows"/> is null.
+        /// </summary>
+        public string BlockCall(string products, string? productStride, string? bias, string first, string count, string output, string? outputStride, string? rows)
+        {
+            string Constant(string name) => PerChannel ? $"{name}.Slice({first}, {count})" : name;
+            string biasSpan = bias == null ? "default" : $"{bias}.Slice({first}, {count})";
+            if (rows != null) products = $"{products}, {productStride}";
+            string tail = rows == null ? $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output});" : $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output}, {outputStride}, {rows}, {count});";
+            return IsFixedPoint
+                ? $"{Int8Code.Runtime}RequantizeRow.FixedPoint({products}, {biasSpan}, {Constant("multipliers")}, {Constant("shifts")}, {tail}"
+                : $"{Int8Code.Runtime}RequantizeRow.Float({products}, {biasSpan}, {Constant("scales")}, {tail}";
+        }
+
         /// <summary>The float paths' last step on an already scaled float value (QAdd's float mode).</summary>
         public string RoundAndClamp(string value) =>
             $"({OpEmitContext.ClrType(OutputType)}){Int8Code.Runtime}Requantization.RoundAndClamp({value}, {ZeroPoint}, {ClampMin}, {ClampMax})";

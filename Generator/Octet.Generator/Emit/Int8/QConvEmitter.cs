@@ -66,12 +66,45 @@ namespace Octet.Generator.Emit.Int8
             if (runtimeFold && (long)m * 4 > MaxStackBytes)
                 throw new EmitException($"{m} output channels need a larger stack buffer for the bias fold than this kernel uses");
 
+            var gemm = !depthwise && GemmBlocking.For(shape.Group, shape.K, shape.M, w.ElementType) is { } blocking ? blocking : null;
             return code =>
             {
                 var kernel = new ConvKernel(context, code, x, w, b, y, shape, xZeroPoint, wZeroPoints, requantization, folded, runtimeFold);
                 if (depthwise) kernel.WriteDepthwise();
+                else if (gemm != null) kernel.WriteGemm(gemm, pointwise);
                 else kernel.WriteGeneral(pointwise);
             };
+        }
+
+        /// <summary>
+        /// How the GEMM form of a convolution is cut to fit stack buffers: weight panels of <see cref="Channels"/> output
+        /// channels (packed once per call by <c>Int8Gemm.PackPanel</c>), blocks of <see cref="Rows"/> output pixels.
+        /// Null when the kernel does not apply (groups, uint8 weights, or a window too long for the stack).
+        /// </summary>
+        internal sealed class GemmBlocking
+        {
+            /// <summary>Budget for the packed weight panel (bytes): half of a 64 KiB L1-sized stack working set.</summary>
+            private const int PanelBudget = 32 * 1024;
+            /// <summary>Budget for the patch rows and for the int32 results of one block of pixels (bytes each).</summary>
+            private const int RowBudget = 32 * 1024;
+            /// <summary>Int8Gemm.ChannelBlock and Int8Gemm.RowBlock (the runtime's SIMD block sizes).</summary>
+            private const int ChannelBlock = 16, RowBlock = 6;
+
+            public int Channels, Rows, PaddedDepth;
+
+            public static GemmBlocking? For(int group, int depth, int channels, string weightType)
+            {
+                if (group != 1 || weightType != "int8") return null;
+                int padded = (depth + 3) & ~3;
+                if ((long)ChannelBlock * padded > PanelBudget) return null;
+                int roundedChannels = (channels + ChannelBlock - 1) / ChannelBlock * ChannelBlock;
+                int largest = Math.Min(roundedChannels, PanelBudget / padded / ChannelBlock * ChannelBlock);
+                // Equal panels rather than full ones and a small remainder: each panel repeats the patch gathering.
+                int panels = (roundedChannels + largest - 1) / largest;
+                int panel = (roundedChannels / ChannelBlock + panels - 1) / panels * ChannelBlock;
+                int rows = Math.Min(60, Math.Max(RowBlock, Math.Min(RowBudget / padded, RowBudget / 4 / panel) / RowBlock * RowBlock));
+                return new GemmBlocking { Channels = panel, Rows = rows, PaddedDepth = padded };
+            }
         }
 
         private sealed class ConvShape
@@ -221,6 +254,93 @@ namespace Octet.Generator.Emit.Int8
                 _code.Close();
                 if (grouped) _code.Close();
                 ClosePixelLoops();
+                _code.Close();
+            }
+
+            /// <summary>
+            /// Convolution as a matrix product (group 1, int8 weights): output pixels are rows, each the window's taps in
+            /// [kh][kw][c] order (the OHWI weight row order), multiplied with panels of weight rows by <c>Int8Gemm</c>.
+            /// </summary>
+            public void WriteGemm(GemmBlocking blocking, bool pointwise)
+            {
+                var s = _s;
+                int pixels = s.N * s.OH * s.OW;
+                // A 1x1 kernel with stride 1 and no padding reads each pixel's channels in place when the rows are long
+                // enough for the kernel's groups of four values.
+                bool direct = pointwise && s.Window.Strides[0] == 1 && s.Window.Strides[1] == 1 && s.K % 4 == 0;
+                int np = blocking.Channels, rows = blocking.Rows, kp = blocking.PaddedDepth;
+                _code.Open("unchecked");
+                WriteHeader($"Matrix product: each output pixel's window is one row of {s.K} taps ordered [kh][kw][c] like an OHWI weight row; " +
+                            $"weights are packed {np} channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go {rows} at a time.");
+                string tx = XType;
+                if (!HasWeightZeroPoints) _requantization.DeclareRowConstants(_code);
+                _code.Line($"{Int8Code.Span}<byte> panel = stackalloc byte[{np * kp}];");
+                _code.Line($"{Int8Code.Span}<int> products = stackalloc int[{rows * np}];");
+                if (!direct)
+                {
+                    _code.Line($"// Patch rows are {kp} long (a multiple of 4); the {kp - s.K} values past the window stay 0 and meet zero weights.");
+                    _code.Line($"{Int8Code.Span}<{tx}> patches = stackalloc {tx}[{rows * kp}];");
+                    _code.Line("patches.Clear();");
+                }
+                _code.Open($"for (int m0 = 0; m0 < {s.M}; m0 += {np})");
+                _code.Line(s.M % np == 0 ? $"const int channels = {np};" : $"int channels = global::System.Math.Min({np}, {s.M} - m0);");
+                _code.Line($"{Int8Code.Runtime}Int8Gemm.PackPanel(w, {s.K}, m0, channels, {(_x.ElementType == "int8" ? "true" : "false")}, panel);");
+                _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
+                _code.Line($"int count = global::System.Math.Min({rows}, {pixels} - p0);");
+                string rowsSpan, rowStride;
+                if (direct)
+                {
+                    rowsSpan = $"x.Slice(p0 * {s.C}, count * {s.C})";
+                    rowStride = Int8Code.Int(s.C);
+                }
+                else
+                {
+                    _code.Open("for (int i = 0; i < count; i++)");
+                    _code.Line("int pixel = p0 + i;");
+                    _code.Line($"int n = pixel / {s.OH * s.OW}, oh = pixel / {s.OW} % {s.OH}, ow = pixel % {s.OW};");
+                    _code.Open($"for (int kh = 0; kh < {s.KH}; kh++)");
+                    _code.Line($"int ih = {Ih("kh")};");
+                    if (s.Window.Dilations[1] == 1 && s.KW > 1)
+                    {
+                        _code.Line("// A kernel row wholly inside the input is one contiguous run of input pixels: one copy.");
+                        _code.Line($"int iw0 = {Iw("0")};");
+                        _code.Open($"if ((uint)ih < {s.H}u && iw0 >= 0 && iw0 + {s.KW} <= {s.W})");
+                        _code.Line($"x.Slice(({InputRow("ih")} + iw0) * {s.C}, {s.KW * s.C}).CopyTo(patches.Slice(i * {kp} + kh * {s.KW * s.C}, {s.KW * s.C}));");
+                        _code.Line("continue;");
+                        _code.Close();
+                    }
+                    _code.Open($"for (int kw = 0; kw < {s.KW}; kw++)");
+                    _code.Line($"int iw = {Iw("kw")};");
+                    _code.Line($"var taps = patches.Slice(i * {kp} + (kh * {s.KW} + kw) * {s.Cg}, {s.Cg});");
+                    _code.Line($"if ((uint)ih < {s.H}u && (uint)iw < {s.W}u) x.Slice(({InputRow("ih")} + iw) * {s.C}, {s.Cg}).CopyTo(taps);");
+                    _code.Line($"else taps.Fill(({tx}){_xZeroPoint});");
+                    _code.Close();
+                    _code.Close();
+                    _code.Close();
+                    rowsSpan = "patches";
+                    rowStride = Int8Code.Int(kp);
+                }
+                _code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply({rowsSpan}, count, {rowStride}, {s.K}, panel, channels, products, {np});");
+                if (HasWeightZeroPoints)
+                {
+                    // A weight zero point adds a per-pixel term: requantize element by element.
+                    _code.Open("for (int i = 0; i < count; i++)");
+                    _code.Line($"int patchSum = {Int8Code.Runtime}Int8Dot.Sum({(direct ? $"x.Slice((p0 + i) * {s.C}, {s.C})" : $"patches.Slice(i * {kp}, {s.K})")});");
+                    _code.Line($"var row = products.Slice(i * {np}, channels);");
+                    _code.Line($"var output = y.Slice((p0 + i) * {s.M} + m0, channels);");
+                    _code.Open("for (int j = 0; j < channels; j++)");
+                    _code.Line("int m = m0 + j;");
+                    _code.Line($"output[j] = {_requantization.Expression($"{Bias("m")} + row[j] - {WeightZeroPoint("m")} * patchSum", "m")};");
+                    _code.Close();
+                    _code.Close();
+                }
+                else
+                {
+                    string? biasSpan = _runtimeFold ? "foldedBias" : _b != null ? "bias" : null;
+                    _code.Line(_requantization.BlockCall("products", Int8Code.Int(np), biasSpan, "m0", "channels", $"y.Slice(p0 * {s.M} + m0)", Int8Code.Int(s.M), "count"));
+                }
+                _code.Close();
+                _code.Close();
                 _code.Close();
             }
 

@@ -76,6 +76,19 @@ namespace Octet.Generator.Emit.Int8
         {
             int zeroPoint = Int8Code.ZeroPoint(context, "x_zero_point", x.ElementType);
             var requantization = Int8Requantization.Read(context, 1, y);
+            if (loops.IsFlat)
+                return code =>
+                {
+                    code.Line($"// Requantize: {Operands(new[] { x }, y)}; x − {zeroPoint}, {requantization.Describe()}.");
+                    code.Line("// A function of one 8-bit value: tabulate it for the 256 inputs, then look every element up (SIMD).");
+                    string xType = OpEmitContext.ClrType(x.ElementType), yType = OpEmitContext.ClrType(y.ElementType);
+                    code.Line($"{Int8Code.Span}<{yType}> table = stackalloc {yType}[256];");
+                    code.Open("for (int i = 0; i < 256; i++)");
+                    code.Line($"int value = ({xType})(i{(x.ElementType == "int8" ? " - 128" : "")});");
+                    code.Line($"table[i] = {requantization.Expression(zeroPoint == 0 ? "value" : zeroPoint < 0 ? $"value + {-zeroPoint}" : $"value - {zeroPoint}", "0")};");
+                    code.Close();
+                    code.Line($"{Int8Code.Runtime}TableLookup.Apply(x, table, y);");
+                };
             return code =>
             {
                 code.Line($"// Requantize: {Operands(new[] { x }, y)}; x − {zeroPoint}, {requantization.Describe()}.");
@@ -99,6 +112,11 @@ namespace Octet.Generator.Emit.Int8
                 code.Line($"// Table: {Operands(new[] { x }, y)}; a function of one 8-bit value precomputed at compile time,");
                 code.Line($"// entry i being the output for the i-th smallest input value{(x.ElementType == "int8" ? " (x + 128)" : "")}.");
                 Int8Code.ConstantArray(code, OpEmitContext.ClrType(type), "table", table);
+                if (loops.IsFlat)
+                {
+                    code.Line($"{Int8Code.Runtime}TableLookup.Apply(x, table, y);");
+                    return;
+                }
                 loops.Open(code);
                 code.Line($"y[{loops.Index(0)}] = table[{index}];");
                 loops.Close(code);

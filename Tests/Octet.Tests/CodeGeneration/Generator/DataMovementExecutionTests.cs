@@ -15,7 +15,7 @@ public class DataMovementExecutionTests
 
     private static TOut[] RunOne<TIn, TOut>(ModelPlan plan, TIn[] input, int outputLength, byte[]? weights = null)
     {
-        var model = CompiledModel.Build(plan);
+        var model = GeneratedModel.Build(plan);
         var instance = model.Create(weights ?? []);
         var output = new TOut[outputLength];
         model.RunDelegate(instance, [input], [output]);
@@ -79,7 +79,7 @@ public class DataMovementExecutionTests
         // through a Reshape to the same logical shape that the emitter must refuse... instead check via a second
         // plan below. Here: the round trip is the identity.
         b.Op("octet.Relayout", "again", ["n"], ["n_copy"]);
-        var model = CompiledModel.Build(b.Build());
+        var model = GeneratedModel.Build(b.Build());
         var x = Ramp(120);
         var y = new float[120];
         var again = new float[120];
@@ -125,7 +125,7 @@ public class DataMovementExecutionTests
         b.Op("octet.Relayout", "rb", ["b"], ["bn"]);
         b.Op("Concat", "concat", ["an", "bn"], ["cn"], Int("axis", 1));
         b.Op("octet.Relayout", "rc", ["cn"], ["c"]);
-        var model = CompiledModel.Build(b.Build());
+        var model = GeneratedModel.Build(b.Build());
         var a = Enumerable.Range(0, 18).Select(i => (byte)(i + 1)).ToArray();
         var bb = Enumerable.Range(0, 27).Select(i => (byte)(200 + i)).ToArray();
         var c = new byte[45];
@@ -148,7 +148,7 @@ public class DataMovementExecutionTests
         var outcome = GeneratorHarness.Run(PlanInput.From(b.Build(), "M", "N"));
         Assert.Empty(outcome.Diagnostics);
         Assert.Contains("was written straight into its slice", outcome.Source());
-        var model = CompiledModel.Compile(outcome.Output, b.Build(), "N.M");
+        var model = GeneratedModel.Compile(outcome.Output, b.Build(), "N.M");
         float[] x = [1, 2, 3, 4, 5, 6], c = [7, 8, 9, 10, 11, 12];
         var result = new float[12];
         model.RunDelegate(model.Create([]), [x, c], [result]);
@@ -163,7 +163,7 @@ public class DataMovementExecutionTests
         b.Output("a", b.Arena("a", "int32", [2, 2, 3]));
         b.Output("b", b.Arena("b", "int32", [2, 3, 3]));
         b.Op("Split", "split", ["x"], ["a", "b"], Int("axis", -2));
-        var model = CompiledModel.Build(b.Build());
+        var model = GeneratedModel.Build(b.Build());
         var x = Enumerable.Range(0, 30).ToArray();
         var a = new int[12];
         var bb = new int[18];
@@ -241,7 +241,7 @@ public class DataMovementExecutionTests
         b.Op("QuantizeLinear", "q2", ["x", scaleWeights, zeroWeights], ["q_axis"], Int("axis", 1));
         b.Op("DequantizeLinear", "d2", ["q_axis", scaleWeights, zeroWeights], ["d_axis"], Int("axis", 1));
         var plan = b.Build();
-        var model = CompiledModel.Build(plan);
+        var model = GeneratedModel.Build(plan);
         var x = Enumerable.Range(0, 24).Select(i => (i - 12) * 0.37f + (i == 5 ? float.NaN : 0) + (i == 6 ? 1e9f : 0)).ToArray();
         var dTensor = new float[24];
         var dAxis = new float[24];
@@ -259,7 +259,7 @@ public class DataMovementExecutionTests
     public void Run_quantizes_at_the_edge_and_RunQuantized_skips_it()
     {
         var plan = SmallPlans.QuantizedPool();
-        var model = CompiledModel.Build(plan);
+        var model = GeneratedModel.Build(plan);
         var instance = model.Create([]);
         var x = Enumerable.Range(0, 50).Select(i => MathF.Sin(i * 0.7f) * 4 + (i == 7 ? 100 : 0)).ToArray();
         var y = new float[18];
@@ -290,7 +290,7 @@ public class DataMovementExecutionTests
     [Fact]
     public void Run_checks_span_lengths_and_names_the_parameter()
     {
-        var model = CompiledModel.Build(SmallPlans.QuantizedPool());
+        var model = GeneratedModel.Build(SmallPlans.QuantizedPool());
         var instance = model.Create([]);
         var error = Assert.Throws<ArgumentException>(() => model.RunDelegate(instance, [new float[49]], [new float[18]]));
         Assert.Equal("input", error.ParamName);
@@ -303,7 +303,7 @@ public class DataMovementExecutionTests
     [Fact]
     public void Run_allocates_nothing()
     {
-        var model = CompiledModel.Build(SmallPlans.QuantizedPool());
+        var model = GeneratedModel.Build(SmallPlans.QuantizedPool());
         var instance = model.Create([]);
         Array[] inputs = [Ramp(50, 0.1f)], outputs = [new float[18]];
         model.RunDelegate(instance, inputs, outputs);   // first run: JIT and static initialization may allocate
@@ -321,7 +321,7 @@ public class DataMovementExecutionTests
         b.Output("y", b.Arena("y", "float32", [4]));
         b.Op("Concat", "c", ["x", b.Weights("k", "float32", [1], new[] { 2.5f })], ["y"], Int("axis", 0));
         var plan = b.Build();
-        var model = CompiledModel.Build(plan);
+        var model = GeneratedModel.Build(plan);
         var error = Assert.ThrowsAny<Exception>(() => model.Create(new byte[3]));
         Assert.Contains("w", (error.InnerException ?? error).Message);
         var y = new float[4];
@@ -341,7 +341,7 @@ public class DataMovementExecutionTests
         b.Output("y", b.Arena("y", "float32", [1, 3, 2, 3]), edge with { Tensor = "y_q" });
         // Pairs along the width: y[c,h,w] = max(x[c,h,w], x[c,h,w+1]); a channel mix-up would show.
         b.Op("MaxPool", "pairs", ["x_q"], ["y_q"], Ints("kernel_shape", 1, 2));
-        var model = CompiledModel.Build(b.Build());
+        var model = GeneratedModel.Build(b.Build());
         var instance = model.Create([]);
         var x = Enumerable.Range(0, 24).Select(i => (i * 7 % 24) * 0.3f - 1).ToArray();
         var y = new float[18];

@@ -20,25 +20,10 @@ public sealed record PlanInput(string Path, string Text, string? ClassName = nul
 /// </summary>
 public static class GeneratorHarness
 {
-    public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.Latest);
-
     /// <summary>An otherwise empty compilation the generator runs against (and whose output the tests compile).</summary>
     public static CSharpCompilation EmptyCompilation(string assemblyName = "OctetGeneratedTest") =>
-        CSharpCompilation.Create(assemblyName,
-            [CSharpSyntaxTree.ParseText("namespace User { internal static class Placeholder { } }", ParseOptions, path: "/src/Placeholder.cs")],
-            ReferenceSet.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release,
-                nullableContextOptions: NullableContextOptions.Enable));
-
-    /// <summary>The trusted platform assemblies plus Octet.Runtime: what a user's project references.</summary>
-    public static readonly Lazy<ImmutableArray<MetadataReference>> ReferenceSet = new(() =>
-    {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
-            .Append(typeof(Octet.Runtime.Arena).Assembly.Location)
-            .Distinct();
-        return [.. paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
-    });
+        InMemoryCompilation.Create(assemblyName,
+            [InMemoryCompilation.Parse("namespace User { internal static class Placeholder { } }", "/src/Placeholder.cs")]);
 
     public static GeneratorDriver CreateDriver(IEnumerable<PlanInput> plans, string? rootNamespace = null) =>
         CreateDriver(plans, rootNamespace, out _);
@@ -61,7 +46,7 @@ public static class GeneratorHarness
         return CSharpGeneratorDriver.Create(
             [new OctetModelGenerator().AsSourceGenerator()],
             texts,
-            ParseOptions,
+            InMemoryCompilation.ParseOptions,
             new TestAnalyzerConfigOptionsProvider(global, perFile),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
     }

@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Reflection;
 using System.Runtime.InteropServices;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Octet.Compiler.Graph;
 using Octet.Generator.Emit;
 using Octet.Generator.Plan;
@@ -14,10 +11,9 @@ namespace Octet.Tests.CodeGeneration.Int8;
 
 /// <summary>
 /// Runs one op emitter on a hand-built one-op plan: tensors placed in an arena (64-byte aligned offsets), in the
-/// weights blob or inline; the emitted body wrapped in a minimal class with the <c>Arena&lt;T&gt;</c> and
-/// <c>Weights&lt;T&gt;</c> accessors the model class provides; compiled in memory with Roslyn (as a checked build,
-/// with every warning an error, so emitted code must be clean and wrap only where it says so); run; and the
-/// output tensor's bytes returned in its layout order.
+/// weights blob or inline; the emitted body wrapped in a <see cref="KernelClass"/>; compiled in memory with Roslyn
+/// (<see cref="InMemoryCompilation"/>, as a checked build, so emitted code must wrap only where it says so); run; and
+/// the output tensor's bytes returned in its layout order.
 /// </summary>
 internal sealed class Int8KernelHarness
 {
@@ -82,28 +78,13 @@ internal sealed class Int8KernelHarness
         _ => throw new ArgumentException(tensor.ToString()),
     };
 
-    public static PlanAttribute ToPlan(Attribute attribute)
-    {
-        static string F(float f) => f.ToString("R", CultureInfo.InvariantCulture);
-        static string I(long i) => i.ToString(CultureInfo.InvariantCulture);
-        return attribute.Kind switch
-        {
-            AttributeKind.Int => new(attribute.Name, PlanAttributeKind.Int, new[] { I((long)attribute.Value!) }.ToEquatableArray()),
-            AttributeKind.Ints => new(attribute.Name, PlanAttributeKind.Ints, ((long[])attribute.Value!).Select(I).ToEquatableArray()),
-            AttributeKind.Float => new(attribute.Name, PlanAttributeKind.Float, new[] { F((float)attribute.Value!) }.ToEquatableArray()),
-            AttributeKind.Floats => new(attribute.Name, PlanAttributeKind.Floats, ((float[])attribute.Value!).Select(F).ToEquatableArray()),
-            AttributeKind.String => new(attribute.Name, PlanAttributeKind.String, new[] { (string)attribute.Value! }.ToEquatableArray()),
-            _ => throw new ArgumentException(attribute.ToString()),
-        };
-    }
-
     public sealed record Emitted(string Source, IReadOnlyList<string> Problems);
 
     /// <summary>Emits the op's body into the test class source (or returns the emitter's problems).</summary>
     public Emitted Emit(IOpEmitter emitter, string opType, string[] inputs, string[] outputs, IEnumerable<Attribute> attributes)
     {
         var op = new PlanOp(0, opType, "n", new[] { "Test n" }.ToEquatableArray(), inputs.ToEquatableArray(), outputs.ToEquatableArray(),
-            attributes.Select(ToPlan).OrderBy(a => a.Name, StringComparer.Ordinal).ToEquatableArray());
+            PlanAttributes.Sorted(attributes));
         var plan = new ModelPlan(ModelPlan.CurrentVersion, "test", new PlanSource("test.onnx", new string('0', 64)), ModelPlan.IntegerOnly,
             new PlanMemory(Align(_arenaBytes), 0, 0), new PlanWeights(_weights.Count, new string('0', 64)),
             EquatableArray<PlanEdge>.Empty, EquatableArray<PlanEdge>.Empty, _tensors.ToEquatableArray(), new[] { op }.ToEquatableArray());
@@ -112,80 +93,18 @@ internal sealed class Int8KernelHarness
         var body = new CodeWriter();
         var context = new OpEmitContext(plan, op, tensors, inlineConstants, body);
         emitter.Emit(context);
-        return new Emitted(WrapInClass(body.ToString(), inlineConstants), context.Problems);
+        return new Emitted(KernelClass.Source(body.ToString(), inlineConstants), context.Problems);
     }
-
-    private static string WrapInClass(string body, SortedDictionary<string, PlanTensor> inlineConstants)
-    {
-        var code = new System.Text.StringBuilder();
-        code.Append("""
-            namespace Int8KernelTest
-            {
-                public sealed class Kernel
-                {
-                    private readonly byte[] _arena;
-                    private readonly byte[] _weights;
-
-                    public Kernel(byte[] arena, byte[] weights)
-                    {
-                        _arena = arena;
-                        _weights = weights;
-                    }
-
-                    private global::System.Span<T> Arena<T>(int byteOffset, int count) where T : unmanaged =>
-                        global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(global::System.MemoryExtensions.AsSpan(_arena, byteOffset)).Slice(0, count);
-
-                    private global::System.ReadOnlySpan<T> Weights<T>(long byteOffset, int count) where T : unmanaged =>
-                        global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(global::System.MemoryExtensions.AsSpan(_weights, (int)byteOffset)).Slice(0, count);
-
-                    public void Run()
-                    {
-
-            """);
-        foreach (var line in body.Split('\n').Where(l => l.Length > 0)) code.Append("            ").Append(line).Append('\n');
-        code.Append("        }\n");
-        foreach (var (property, tensor) in inlineConstants)
-            code.Append($"        private static global::System.ReadOnlySpan<{OpEmitContext.ClrType(tensor.ElementType)}> {property} => [{string.Join(", ", tensor.Values)}];\n");
-        code.Append("    }\n}\n");
-        return code.ToString();
-    }
-
-    private static readonly Lazy<MetadataReference[]> References = new(() =>
-    {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).ToList();
-        paths.Add(typeof(Octet.Runtime.Int8.Int8Dot).Assembly.Location);
-        return paths.Distinct().Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
-    });
-
-    /// <summary>Compiles the emitted class (checked arithmetic, warnings are errors); returns the loaded type.</summary>
-    public static Type Compile(string source)
-    {
-        var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest));
-        var compilation = CSharpCompilation.Create("Int8Kernel_" + Guid.NewGuid().ToString("N"), [tree], References.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release,
-                checkOverflow: true, nullableContextOptions: NullableContextOptions.Enable));
-        using var image = new MemoryStream();
-        var result = compilation.Emit(image);
-        var problems = result.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
-        if (problems.Count > 0)
-            Assert.Fail("the emitted kernel does not compile cleanly:\n" + string.Join("\n", problems) + "\n" + Numbered(source));
-        return Assembly.Load(image.ToArray()).GetType("Int8KernelTest.Kernel")!;
-    }
-
-    private static string Numbered(string source) =>
-        string.Join("\n", source.Split('\n').Select((line, i) => $"{i + 1,4}: {line}"));
 
     /// <summary>Emits, compiles and runs the op; returns the output tensor's bytes (in its layout's order) and the source.</summary>
     public (byte[] Output, string Source) Run(IOpEmitter emitter, string opType, string[] inputs, string output, IEnumerable<Attribute> attributes)
     {
         var emitted = Emit(emitter, opType, inputs, [output], attributes);
         Assert.True(emitted.Problems.Count == 0, "the emitter reported: " + string.Join("; ", emitted.Problems));
-        var type = Compile(emitted.Source);
         var arena = new byte[Align(_arenaBytes) + 64];
         foreach (var (name, bytes) in _arenaData)
             bytes.CopyTo(arena, (int)_tensors.Single(t => t.Name == name).Offset);
-        var kernel = Activator.CreateInstance(type, arena, _weights.ToArray())!;
-        type.GetMethod("Run")!.Invoke(kernel, null);
+        KernelClass.Run(emitted.Source, arena, _weights.ToArray(), checkOverflow: true);
         var y = _tensors.Single(t => t.Name == output);
         return (arena.AsSpan((int)y.Offset, (int)y.Bytes).ToArray(), emitted.Source);
     }

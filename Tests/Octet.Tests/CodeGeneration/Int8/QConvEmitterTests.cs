@@ -37,6 +37,10 @@ public sealed class QConvEmitterTests
         new("wide: 40 channels (SIMD dot over 360 taps), 2 images, per-channel w_zp, fixed-point, folded", ElementType.UInt8, ElementType.Int8, 2, 40, 16, 1, 5, 5, 3, 3, 1, 1, [1, 1, 1, 1], null, true, true, true, true, true, true, false),
         new("depth multiplier 2 (group = channels, two outputs each), uint8, float, folded", ElementType.UInt8, ElementType.UInt8, 1, 3, 6, 3, 5, 5, 3, 3, 1, 1, [0, 1, 1, 0], null, false, true, true, true, true, false, false),
         new("auto_pad SAME_LOWER 2x2, int8, per-tensor float, no bias but folded flag", ElementType.Int8, ElementType.Int8, 1, 2, 3, 1, 5, 4, 2, 2, 1, 1, null, "SAME_LOWER", false, false, false, false, true, false, false),
+        new("GEMM in place: 1x1 stride 1, int8, 20 channels, 37 outputs (a partial channel block), 63 pixels (partial row block), float", ElementType.Int8, ElementType.Int8, 1, 20, 37, 1, 7, 9, 1, 1, 1, 1, null, null, false, true, false, true, true, false, false),
+        new("GEMM in place: 1x1 stride 1, uint8 x int8 w, 2 images, per-tensor fixed-point, unfolded bias", ElementType.UInt8, ElementType.Int8, 2, 8, 24, 1, 5, 3, 1, 1, 1, 1, null, null, true, false, false, true, false, false, false),
+        new("GEMM with two weight panels: 1x1, 600 channels (panel of 48 of 80 outputs), int8, fixed-point, relu", ElementType.Int8, ElementType.Int8, 1, 600, 80, 1, 3, 4, 1, 1, 1, 1, null, null, true, true, false, true, true, true, false),
+        new("GEMM im2col 5x3 stride 1 pads 2, int8 x int8 w, per-channel w_zp (element-wise epilogue), float", ElementType.Int8, ElementType.Int8, 1, 5, 18, 1, 6, 7, 5, 3, 1, 1, [2, 1, 2, 1], null, false, true, true, true, true, false, false),
     ];
 
     [Theory]
@@ -105,19 +109,26 @@ public sealed class QConvEmitterTests
         // The cases above are meant to cover the three strategies; check the emitted comments say so, so a change
         // in strategy selection cannot silently leave a path untested.
         var strategies = new HashSet<string>();
-        foreach (var (layoutOf, kernel, group, pads) in new[] { ("OHWI", 3, 1, 1L), ("OHWI", 1, 1, 0L), ("OHWI", 3, 4, 1L) })
+        foreach (var (weightType, kernel, group, pads) in new[]
+                 {
+                     (ElementType.Int8, 3, 1, 1L), (ElementType.Int8, 1, 1, 0L), (ElementType.Int8, 3, 4, 1L),
+                     (ElementType.Int8, 3, 2, 1L), (ElementType.UInt8, 1, 1, 0L),
+                 })
         {
             var harness = new Int8KernelHarness();
             harness.Arena("x", ElementType.Int8, [1, 4, 5, 5], "NHWC", new byte[100]);
-            harness.Weights("w", ElementType.Int8, [4, 4 / group, kernel, kernel], layoutOf, new byte[16 / group * kernel * kernel]);
+            harness.Weights("w", weightType, [4, 4 / group, kernel, kernel], "OHWI", new byte[16 / group * kernel * kernel]);
             int outSize = 5 + 2 * (int)pads - kernel + 1;
             harness.Arena("y", ElementType.Int8, [1, 4, outSize, outSize], "NHWC", null);
             var emitted = harness.Emit(new QConvEmitter(), "octet.QConv", ["x", "w"], ["y"],
-                [.. FixedPoint(ElementType.Int8, 0, [0.01]), Int("group", group), Ints("pads", pads, pads, pads, pads)]);
+                [.. FixedPoint(ElementType.Int8, 0, [0.01]), Int("group", group), Ints("pads", pads, pads, pads, pads),
+                 Int("w_zero_point", weightType == ElementType.UInt8 ? 128 : 0)]);
             Assert.Empty(emitted.Problems);
-            strategies.Add(emitted.Source.Contains("Depthwise") ? "depthwise" : emitted.Source.Contains("1x1 kernel without padding") ? "pointwise" : "im2col");
+            strategies.Add(emitted.Source.Contains("Depthwise") ? "depthwise"
+                : emitted.Source.Contains("Matrix product") ? (emitted.Source.Contains("patches") ? "gemm im2col" : "gemm in place")
+                : emitted.Source.Contains("1x1 kernel without padding") ? "pointwise" : "im2col");
         }
-        Assert.Equal(["depthwise", "im2col", "pointwise"], strategies.Order());
+        Assert.Equal(["depthwise", "gemm im2col", "gemm in place", "im2col", "pointwise"], strategies.Order());
     }
 
     [Fact]

@@ -15,9 +15,13 @@ internal static class DotnetProcess
     public static string Executable =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
-    public static Result Run(string workingDirectory, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] arguments)
+    public static Result Run(string workingDirectory, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] arguments) =>
+        RunProgram(Executable, workingDirectory, environment, timeout, arguments);
+
+    /// <summary>Runs <paramref name="program"/> (a script that calls dotnet, say) in the same clean environment.</summary>
+    public static Result RunProgram(string program, string workingDirectory, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Executable)
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -54,7 +58,7 @@ internal static class DotnetProcess
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout}:\n{output}");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {timeout}:\n{output}");
         }
         process.WaitForExit(); // drains the asynchronous readers
         return new Result(process.ExitCode, output.ToString(), clock.Elapsed);

@@ -6,8 +6,9 @@ using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
 using Octet.Compiler.Reference;
 using Octet.Compiler.Verification;
-using CompiledModel = Octet.Compiler.CodeGeneration.CompiledModel;
-using GeneratedModel = Octet.Tests.CodeGeneration.Generator.CompiledModel;
+using Octet.Tests.CodeGeneration.Generator;
+using Octet.Tests.CodeGeneration.Plan;
+using Octet.Tests.FrontEnd;
 using Octet.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -121,6 +122,19 @@ public sealed class GeneratedParityTests
         var compiled = ModelCompiler.Compile(graph, File.ReadAllBytes(path), config, numerics);
         Assert.All(compiled.Plan.Outputs, o => Assert.NotNull(o.Quantized));
         Check($"squeezenet1.0 without Softmax int8 {numerics}", compiled, inputs);
+    }
+
+    /// <summary>A plan with an <c>octet.Table</c> (Conv → Sigmoid, see <see cref="TableModel"/>): bit-identical in both numerics.</summary>
+    [Theory]
+    [InlineData(NumericsMode.IntegerOnly)]
+    [InlineData(NumericsMode.OrtCompatible)]
+    public void Int8_plan_with_a_lookup_table_is_bit_identical_to_the_integer_reference(NumericsMode numerics)
+    {
+        using var folder = new TempFolder();
+        var compiled = TableModel.CompileInt8(folder, numerics);
+        Assert.Contains(compiled.Plan.Ops, op => op.OpType == "octet.Table");
+        Assert.All(compiled.Plan.Outputs, o => Assert.NotNull(o.Quantized));
+        Check($"{TableModel.FileName} int8 {numerics}", compiled, TableModel.Inputs());
     }
 
     private static string ModelPath(string model) => model.EndsWith(".onnx", StringComparison.Ordinal)

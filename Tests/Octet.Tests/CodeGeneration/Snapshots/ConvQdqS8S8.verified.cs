@@ -157,7 +157,7 @@ public sealed partial class ConvQdqS8S8
         {
             // QConv: X [1,3,24,24] NHWC int8 (x_zero_point -13) * W [32,3,3,3] OHWI int8 (w_zero_point 0) + B [32] -> Y [1,32,26,26] NHWC int8
             // kernel 3x3, strides 1,1, dilations 1,1, pads (top 2, left 2, bottom 2, right 2), group 1; fixed-point requantization to int8 (M0 1231964351, shift -7, y_zero_point -128, clamp [-128, 127]).
-            // Per output pixel (and group) the window's taps are gathered into one row ordered [kh][kw][c] like a weight row, then dotted with each weight row.
+            // Matrix product: each output pixel's window is one row of 27 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 32 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(21632, 1728);
@@ -165,32 +165,45 @@ public sealed partial class ConvQdqS8S8
             var bias = Constant_Conv_0_bias_folded;
             var y = Arena<sbyte>(0, 21632);
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            // Int8Dot is a SIMD dot product over the whole window, so the taps are copied once per pixel and reused by every output channel.
-            global::System.Span<sbyte> patch = stackalloc sbyte[27];
-            for (int n = 0; n < 1; n++)
+            global::System.ReadOnlySpan<int> multipliers = [1231964351];
+            global::System.ReadOnlySpan<int> shifts = [-7];
+            global::System.Span<byte> panel = stackalloc byte[896];
+            global::System.Span<int> products = stackalloc int[1920];
+            // Patch rows are 28 long (a multiple of 4); the 1 values past the window stay 0 and meet zero weights.
+            global::System.Span<sbyte> patches = stackalloc sbyte[1680];
+            patches.Clear();
+            for (int m0 = 0; m0 < 32; m0 += 32)
             {
-                for (int oh = 0; oh < 26; oh++)
+                const int channels = 32;
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 27, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 676; p0 += 60)
                 {
-                    for (int ow = 0; ow < 26; ow++)
+                    int count = global::System.Math.Min(60, 676 - p0);
+                    for (int i = 0; i < count; i++)
                     {
-                        int pixel = (n * 26 + oh) * 26 + ow;
+                        int pixel = p0 + i;
+                        int n = pixel / 676, oh = pixel / 26 % 26, ow = pixel % 26;
                         for (int kh = 0; kh < 3; kh++)
                         {
                             int ih = oh + kh - 2;
+                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
+                            int iw0 = ow + 0 - 2;
+                            if ((uint)ih < 24u && iw0 >= 0 && iw0 + 3 <= 24)
+                            {
+                                x.Slice(((n * 24 + ih) * 24 + iw0) * 3, 9).CopyTo(patches.Slice(i * 28 + kh * 9, 9));
+                                continue;
+                            }
                             for (int kw = 0; kw < 3; kw++)
                             {
                                 int iw = ow + kw - 2;
-                                var taps = patch.Slice((kh * 3 + kw) * 3, 3);
+                                var taps = patches.Slice(i * 28 + (kh * 3 + kw) * 3, 3);
                                 if ((uint)ih < 24u && (uint)iw < 24u) x.Slice(((n * 24 + ih) * 24 + iw) * 3, 3).CopyTo(taps);
                                 else taps.Fill((sbyte)-13);
                             }
                         }
-                        for (int m = 0; m < 32; m++)
-                        {
-                            int acc = bias[m] + global::Octet.Runtime.Int8.Int8Dot.Dot(patch, w.Slice(m * 27, 27));
-                            y[pixel * 32 + m] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, 1231964351, -7, -128, -128, 127);
-                        }
                     }
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 28, 27, panel, channels, products, 32);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 32, bias.Slice(m0, channels), multipliers, shifts, -128, -128, 127, y.Slice(p0 * 32 + m0), 32, count, channels);
                 }
             }
         }

@@ -1,4 +1,6 @@
 using Octet.Compiler.Quantization.Config;
+using Octet.Tests.CodeGeneration.Plan;
+using Octet.Tests.FrontEnd;
 using Xunit;
 
 namespace Octet.Tests.CodeGeneration.Snapshots;
@@ -22,6 +24,16 @@ public class GeneratedModelSnapshotTests
     [Fact]
     public void Mobilenet_v3_small_excerpt_float() => ModelSnapshot.Verify("ort-synthetic/mobilenet_v3_small_excerpt.onnx", "MobilenetV3SmallExcerptFloat");
 
-    // Still to add: a quantized model whose plan has an octet.Table (e.g. the excerpt above with a quantization
-    // config, where hard-swish lowers to a lookup table): one more line like the ones above.
+    /// <summary>
+    /// int8 with a lookup table: Conv → Sigmoid built in code and quantized by calibration (<see cref="TableModel"/>);
+    /// the Sigmoid lowers to <c>octet.Table</c>, whose 256 entries the generated class holds as a constant.
+    /// </summary>
+    [Fact]
+    public void Conv_sigmoid_int8_with_a_table()
+    {
+        using var folder = new TempFolder();
+        var compiled = TableModel.CompileInt8(folder);
+        Assert.Contains(compiled.Plan.Ops, op => op.OpType == "octet.Table");
+        ModelSnapshot.Verify(compiled, "ConvSigmoidInt8");
+    }
 }

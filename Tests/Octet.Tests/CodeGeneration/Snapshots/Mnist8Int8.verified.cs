@@ -159,7 +159,7 @@ public sealed partial class Mnist8Int8
         {
             // QConv: X [1,1,28,28] NHWC int8 (x_zero_point -128) * W [8,1,5,5] OHWI int8 (w_zero_point 0) + B [8] -> Y [1,8,28,28] NHWC int8
             // kernel 5x5, strides 1,1, dilations 1,1, pads (top 2, left 2, bottom 2, right 2), group 1; fixed-point requantization to int8 (per-channel M0 and shift, y_zero_point -128, clamp [-128, 127]).
-            // Per output pixel (and group) the window's taps are gathered into one row ordered [kh][kw][c] like a weight row, then dotted with each weight row.
+            // Matrix product: each output pixel's window is one row of 25 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 16 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(6272, 784);
@@ -169,32 +169,43 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> multipliers = [1272029260, 1417323663, 1214251219, 1190338395, 1705911478, 1830789476, 1396870789, 1415985633];
             global::System.ReadOnlySpan<int> shifts = [-8, -9, -8, -9, -9, -9, -9, -9];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            // Int8Dot is a SIMD dot product over the whole window, so the taps are copied once per pixel and reused by every output channel.
-            global::System.Span<sbyte> patch = stackalloc sbyte[25];
-            for (int n = 0; n < 1; n++)
+            global::System.Span<byte> panel = stackalloc byte[448];
+            global::System.Span<int> products = stackalloc int[960];
+            // Patch rows are 28 long (a multiple of 4); the 3 values past the window stay 0 and meet zero weights.
+            global::System.Span<sbyte> patches = stackalloc sbyte[1680];
+            patches.Clear();
+            for (int m0 = 0; m0 < 8; m0 += 16)
             {
-                for (int oh = 0; oh < 28; oh++)
+                int channels = global::System.Math.Min(16, 8 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 25, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 784; p0 += 60)
                 {
-                    for (int ow = 0; ow < 28; ow++)
+                    int count = global::System.Math.Min(60, 784 - p0);
+                    for (int i = 0; i < count; i++)
                     {
-                        int pixel = (n * 28 + oh) * 28 + ow;
+                        int pixel = p0 + i;
+                        int n = pixel / 784, oh = pixel / 28 % 28, ow = pixel % 28;
                         for (int kh = 0; kh < 5; kh++)
                         {
                             int ih = oh + kh - 2;
+                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
+                            int iw0 = ow + 0 - 2;
+                            if ((uint)ih < 28u && iw0 >= 0 && iw0 + 5 <= 28)
+                            {
+                                x.Slice(((n * 28 + ih) * 28 + iw0) * 1, 5).CopyTo(patches.Slice(i * 28 + kh * 5, 5));
+                                continue;
+                            }
                             for (int kw = 0; kw < 5; kw++)
                             {
                                 int iw = ow + kw - 2;
-                                var taps = patch.Slice((kh * 5 + kw) * 1, 1);
+                                var taps = patches.Slice(i * 28 + (kh * 5 + kw) * 1, 1);
                                 if ((uint)ih < 28u && (uint)iw < 28u) x.Slice(((n * 28 + ih) * 28 + iw) * 1, 1).CopyTo(taps);
                                 else taps.Fill((sbyte)-128);
                             }
                         }
-                        for (int m = 0; m < 8; m++)
-                        {
-                            int acc = bias[m] + global::Octet.Runtime.Int8.Int8Dot.Dot(patch, w.Slice(m * 25, 25));
-                            y[pixel * 8 + m] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[m], shifts[m], -128, -128, 127);
-                        }
                     }
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 28, 25, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
                 }
             }
         }
@@ -243,7 +254,7 @@ public sealed partial class Mnist8Int8
         {
             // QConv: X [1,8,14,14] NHWC int8 (x_zero_point -128) * W [16,8,5,5] OHWI int8 (w_zero_point 0) + B [16] -> Y [1,16,14,14] NHWC int8
             // kernel 5x5, strides 1,1, dilations 1,1, pads (top 2, left 2, bottom 2, right 2), group 1; fixed-point requantization to int8 (per-channel M0 and shift, y_zero_point -128, clamp [-128, 127]).
-            // Per output pixel (and group) the window's taps are gathered into one row ordered [kh][kw][c] like a weight row, then dotted with each weight row.
+            // Matrix product: each output pixel's window is one row of 200 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 16 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(6272, 1568);
@@ -253,32 +264,43 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> multipliers = [1487629542, 1357431588, 1674638807, 1342821580, 1364968731, 1472380580, 1616667433, 1162416912, 1752962889, 1483987817, 1287189112, 1548378310, 1889824119, 1858483471, 1231234150, 1422924145];
             global::System.ReadOnlySpan<int> shifts = [-9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -10, -9, -9, -9];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            // Int8Dot is a SIMD dot product over the whole window, so the taps are copied once per pixel and reused by every output channel.
-            global::System.Span<sbyte> patch = stackalloc sbyte[200];
-            for (int n = 0; n < 1; n++)
+            global::System.Span<byte> panel = stackalloc byte[3200];
+            global::System.Span<int> products = stackalloc int[960];
+            // Patch rows are 200 long (a multiple of 4); the 0 values past the window stay 0 and meet zero weights.
+            global::System.Span<sbyte> patches = stackalloc sbyte[12000];
+            patches.Clear();
+            for (int m0 = 0; m0 < 16; m0 += 16)
             {
-                for (int oh = 0; oh < 14; oh++)
+                const int channels = 16;
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 200, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 196; p0 += 60)
                 {
-                    for (int ow = 0; ow < 14; ow++)
+                    int count = global::System.Math.Min(60, 196 - p0);
+                    for (int i = 0; i < count; i++)
                     {
-                        int pixel = (n * 14 + oh) * 14 + ow;
+                        int pixel = p0 + i;
+                        int n = pixel / 196, oh = pixel / 14 % 14, ow = pixel % 14;
                         for (int kh = 0; kh < 5; kh++)
                         {
                             int ih = oh + kh - 2;
+                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
+                            int iw0 = ow + 0 - 2;
+                            if ((uint)ih < 14u && iw0 >= 0 && iw0 + 5 <= 14)
+                            {
+                                x.Slice(((n * 14 + ih) * 14 + iw0) * 8, 40).CopyTo(patches.Slice(i * 200 + kh * 40, 40));
+                                continue;
+                            }
                             for (int kw = 0; kw < 5; kw++)
                             {
                                 int iw = ow + kw - 2;
-                                var taps = patch.Slice((kh * 5 + kw) * 8, 8);
+                                var taps = patches.Slice(i * 200 + (kh * 5 + kw) * 8, 8);
                                 if ((uint)ih < 14u && (uint)iw < 14u) x.Slice(((n * 14 + ih) * 14 + iw) * 8, 8).CopyTo(taps);
                                 else taps.Fill((sbyte)-128);
                             }
                         }
-                        for (int m = 0; m < 16; m++)
-                        {
-                            int acc = bias[m] + global::Octet.Runtime.Int8.Int8Dot.Dot(patch, w.Slice(m * 200, 200));
-                            y[pixel * 16 + m] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[m], shifts[m], -128, -128, 127);
-                        }
                     }
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 200, 200, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 16 + m0), 16, count, channels);
                 }
             }
         }

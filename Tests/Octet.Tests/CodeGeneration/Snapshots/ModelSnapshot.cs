@@ -25,7 +25,12 @@ public static class ModelSnapshot
             QuantizationConfigPath = config == null ? null : Path.Combine(RepoPaths.Root, config),
             Numerics = numerics,
         };
-        var compiled = ModelCompiler.Compile(RepoPaths.TestDataFile(["models", .. model.Split('/')]), options);
+        Verify(ModelCompiler.Compile(RepoPaths.TestDataFile(["models", .. model.Split('/')]), options), className, callerPath);
+    }
+
+    /// <summary>The same for a model the test compiled itself (one built in code).</summary>
+    public static void Verify(CompiledModel compiled, string className, [CallerFilePath] string callerPath = "")
+    {
         var outcome = GeneratorHarness.Run(new PlanInput($"/plans/{className}.octet-plan", compiled.PlanText, className, Namespace));
         Assert.True(outcome.Diagnostics.IsEmpty, "generator diagnostics:\n" + string.Join("\n", outcome.Diagnostics));
         Assert.True(outcome.CompilationProblems.Count == 0, "compiling the generated class:\n" + string.Join("\n", outcome.CompilationProblems.Take(20)));

@@ -1,0 +1,281 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Octet.Runtime.Int8;
+
+/// <summary>
+/// The int8 matrix product behind QConv and QGemm: <c>result[r, j] = Σ_k a[r, k] · w[first + j, k]</c> in wrapping
+/// int32, for a block of activation rows (pixels' patches, or matrix rows) against a panel of weight rows (output
+/// channels, int8) that <see cref="PackPanel"/> has put into the order the SIMD kernel reads.
+/// <para>
+/// The SIMD kernel is AVX-VNNI <c>vpdpbusd</c> (<see cref="AvxVnni.MultiplyWideningAndAdd(Vector256{int}, Vector256{byte}, Vector256{sbyte})"/>):
+/// per 32-bit lane it multiplies four unsigned bytes with four signed bytes and adds the four products to the lane.
+/// It is exact: the products (at most 255 · 128 in magnitude) are summed at full width and added with wrap-around,
+/// unlike <c>vpmaddubsw</c>, whose 16-bit pair sums saturate (255 · −128 · 2 &lt; −32768), so it needs neither
+/// 7-bit weights nor widening. One operand must be unsigned:
+/// <list type="bullet">
+/// <item>uint8 activations are the unsigned operand as they are; weights are packed as they are (signed);</item>
+/// <item>int8 activations are the signed operand; weights are packed as w + 128 (w XOR 0x80, unsigned), so each sum
+/// holds 128 · Σ_k a[r, k] extra, which the kernel subtracts again (exact in wrapping int32).</item>
+/// </list>
+/// </para>
+/// <para>
+/// Panel layout: channels in blocks of 8, each block <c>[depth/4][8 channels][4 values]</c> (depth rounded up to a
+/// multiple of 4, the channel count to a multiple of 16, padding bytes 0 — a zero product whatever the activation
+/// bytes past <c>depth</c> hold). Four consecutive values of one channel form one 32-bit lane, so one
+/// <c>vpdpbusd</c> takes four values of an activation row (broadcast to every lane) against four values of eight channels.
+/// </para>
+/// <para>The scalar loop is the specification; every path returns the identical integers.</para>
+/// </summary>
+public static class Int8Gemm
+{
+    /// <summary>Channels the SIMD kernel computes at once (two vectors of eight int32 lanes).</summary>
+    public const int ChannelBlock = 16;
+
+    /// <summary>Activation rows the SIMD kernel computes at once (6 rows × 2 vectors = 12 of the 16 vector registers).</summary>
+    public const int RowBlock = 6;
+
+    /// <summary><paramref name="depth"/> rounded up to a multiple of 4: the row length the kernel reads.</summary>
+    public static int PaddedDepth(int depth) => (depth + 3) & ~3;
+
+    /// <summary>Bytes of a packed panel of <paramref name="channels"/> weight rows of <paramref name="depth"/> values.</summary>
+    public static int PanelBytes(int channels, int depth) =>
+        (channels + ChannelBlock - 1) / ChannelBlock * ChannelBlock * PaddedDepth(depth);
+
+    /// <summary>
+    /// Packs weight rows <c>[first, first + count)</c> of <paramref name="weights"/> (row-major <c>[rows][depth]</c>, as
+    /// OHWI conv weights and NK matrices are) into <paramref name="panel"/> for activations of type int8
+    /// (<paramref name="signedActivations"/>) or uint8.
+    /// </summary>
+    public static void PackPanel(ReadOnlySpan<sbyte> weights, int depth, int first, int count, bool signedActivations, Span<byte> panel)
+    {
+        int padded = PaddedDepth(depth);
+        int bytes = PanelBytes(count, depth);
+        if (count < 1 || depth < 1 || first < 0 || (long)(first + count) * depth > weights.Length || panel.Length < bytes)
+            throw new ArgumentException($"cannot pack rows [{first}, {first + count}) of depth {depth} from {weights.Length} weights into {panel.Length} bytes");
+        panel.Slice(0, bytes).Clear();
+        ref byte output = ref MemoryMarshal.GetReference(panel);
+        int flip = signedActivations ? unchecked((int)0x80808080) : 0;
+        for (int j = 0; j < count; j++)
+        {
+            ref byte input = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(weights.Slice((first + j) * depth, depth)));
+            int baseOffset = (j >> 3) * padded * 8 + (j & 7) * 4;
+            int k = 0;
+            // Whole groups of four values move as one int: they stay together in one lane.
+            for (; k + 4 <= depth; k += 4)
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, baseOffset + k * 8), Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref input, k)) ^ flip);
+            for (; k < depth; k++) Unsafe.Add(ref output, baseOffset + (k >> 2) * 32 + (k & 3)) = (byte)(Unsafe.Add(ref input, k) ^ (byte)flip);
+        }
+    }
+
+    /// <summary>
+    /// <c>result[r · resultStride + j] = Σ_k a[r · rowStride + k] · w[j, k]</c> for r &lt; <paramref name="rows"/>, j &lt;
+    /// <paramref name="count"/>, k &lt; <paramref name="depth"/>, w being the panel <see cref="PackPanel"/> made of
+    /// <paramref name="count"/> rows for int8 activations. Each activation row must be readable up to
+    /// <see cref="PaddedDepth"/> values; values past <paramref name="depth"/> meet zero bytes, so they may hold anything.
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<sbyte> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) => Multiply<sbyte>(a, rows, rowStride, depth, panel, count, result, resultStride);
+
+    /// <summary>As <see cref="Multiply(ReadOnlySpan{sbyte}, int, int, int, ReadOnlySpan{byte}, int, Span{int}, int)"/>, for uint8 activations (a panel packed for them).</summary>
+    public static void Multiply(ReadOnlySpan<byte> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) => Multiply<byte>(a, rows, rowStride, depth, panel, count, result, resultStride);
+
+    internal static void Multiply<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) where T : unmanaged
+    {
+        Check(a.Length, rows, rowStride, depth, panel.Length, count, result.Length, resultStride);
+        if (AvxVnni.IsSupported) MultiplyVnni(a, rows, rowStride, depth, panel, count, result, resultStride);
+        else if (Avx2.IsSupported) MultiplyWidening(a, rows, rowStride, depth, panel, count, result, resultStride);
+        else MultiplyScalar(a, rows, rowStride, depth, panel, count, result, resultStride);
+    }
+
+    private static void Check(int aLength, int rows, int rowStride, int depth, int panelLength, int count, int resultLength, int resultStride)
+    {
+        int padded = PaddedDepth(depth);
+        if (rows < 0 || depth < 1 || count < 1 || rowStride < padded || resultStride < count || panelLength < PanelBytes(count, depth)
+            || (rows > 0 && ((long)(rows - 1) * rowStride + padded > aLength || (long)(rows - 1) * resultStride + count > resultLength)))
+            throw new ArgumentException($"Int8Gemm.Multiply: {rows} rows of depth {depth} (stride {rowStride}, {aLength} values), " +
+                                        $"{count} channels ({panelLength} panel bytes), result stride {resultStride} ({resultLength} values) do not fit");
+    }
+
+    /// <summary>Weight j, k of a panel packed for activations of type <typeparamref name="T"/>.</summary>
+    internal static int PanelWeight<T>(ReadOnlySpan<byte> panel, int depth, int j, int k) where T : unmanaged
+    {
+        byte stored = panel[(j >> 3) * PaddedDepth(depth) * 8 + (j & 7) * 4 + (k >> 2) * 32 + (k & 3)];
+        return typeof(T) == typeof(sbyte) ? stored - 128 : (sbyte)stored;
+    }
+
+    /// <summary>The specification: the plain sum of products, reading the panel's weights back.</summary>
+    internal static void MultiplyScalar<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) where T : unmanaged
+    {
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < count; j++)
+            {
+                int sum = 0;
+                for (int k = 0; k < depth; k++)
+                    sum = unchecked(sum + Int8Dot.ToInt(a[r * rowStride + k]) * PanelWeight<T>(panel, depth, j, k));
+                result[r * resultStride + j] = sum;
+            }
+    }
+
+    /// <summary>The AVX-VNNI kernel: 6 rows × 16 channels per step (12 accumulators), then single rows.</summary>
+    internal static void MultiplyVnni<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) where T : unmanaged
+    {
+        int groups = PaddedDepth(depth) >> 2;
+        int blockBytes = groups * 32;
+        ref byte pa = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(a));
+        ref byte pw = ref MemoryMarshal.GetReference(panel);
+        ref int pr = ref MemoryMarshal.GetReference(result);
+        bool signed = typeof(T) == typeof(sbyte);
+        Span<int> corrections = stackalloc int[64];
+        for (int r0 = 0; r0 < rows; r0 += 64)
+        {
+            // int8 rows: the panel holds w + 128, so each sum has 128 · Σ_k a[r, k] extra.
+            int chunk = Math.Min(64, rows - r0);
+            if (signed)
+                for (int r = 0; r < chunk; r++)
+                    corrections[r] = Int8Dot.Sum(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref pa, (r0 + r) * rowStride)), depth)) << 7;
+            else corrections.Clear();
+            for (int j0 = 0; j0 < count; j0 += ChannelBlock)
+            {
+                ref byte w0 = ref Unsafe.Add(ref pw, (j0 >> 3) * blockBytes);
+                ref byte w1 = ref Unsafe.Add(ref w0, blockBytes);
+                int live = Math.Min(ChannelBlock, count - j0);
+                int r = 0;
+                for (; r + RowBlock <= chunk; r += RowBlock)
+                {
+                    ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
+                    ref byte a1 = ref Unsafe.Add(ref a0, rowStride);
+                    ref byte a2 = ref Unsafe.Add(ref a1, rowStride);
+                    ref byte a3 = ref Unsafe.Add(ref a2, rowStride);
+                    ref byte a4 = ref Unsafe.Add(ref a3, rowStride);
+                    ref byte a5 = ref Unsafe.Add(ref a4, rowStride);
+                    Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+                    Vector256<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+                    for (int g = 0; g < groups; g++)
+                    {
+                        var v0 = Vector256.LoadUnsafe(ref w0, (nuint)(g * 32));
+                        var v1 = Vector256.LoadUnsafe(ref w1, (nuint)(g * 32));
+                        var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
+                        c00 = Dot(c00, v0, x0, signed);
+                        c01 = Dot(c01, v1, x0, signed);
+                        var x1 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a1, g * 4)));
+                        c10 = Dot(c10, v0, x1, signed);
+                        c11 = Dot(c11, v1, x1, signed);
+                        var x2 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a2, g * 4)));
+                        c20 = Dot(c20, v0, x2, signed);
+                        c21 = Dot(c21, v1, x2, signed);
+                        var x3 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a3, g * 4)));
+                        c30 = Dot(c30, v0, x3, signed);
+                        c31 = Dot(c31, v1, x3, signed);
+                        var x4 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a4, g * 4)));
+                        c40 = Dot(c40, v0, x4, signed);
+                        c41 = Dot(c41, v1, x4, signed);
+                        var x5 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a5, g * 4)));
+                        c50 = Dot(c50, v0, x5, signed);
+                        c51 = Dot(c51, v1, x5, signed);
+                    }
+                    ref int out0 = ref Unsafe.Add(ref pr, (r0 + r) * resultStride + j0);
+                    Store(ref out0, c00, c01, corrections[r], live);
+                    Store(ref Unsafe.Add(ref out0, resultStride), c10, c11, corrections[r + 1], live);
+                    Store(ref Unsafe.Add(ref out0, 2 * resultStride), c20, c21, corrections[r + 2], live);
+                    Store(ref Unsafe.Add(ref out0, 3 * resultStride), c30, c31, corrections[r + 3], live);
+                    Store(ref Unsafe.Add(ref out0, 4 * resultStride), c40, c41, corrections[r + 4], live);
+                    Store(ref Unsafe.Add(ref out0, 5 * resultStride), c50, c51, corrections[r + 5], live);
+                }
+                for (; r < chunk; r++)
+                {
+                    ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
+                    Vector256<int> c00 = default, c01 = default;
+                    for (int g = 0; g < groups; g++)
+                    {
+                        var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
+                        c00 = Dot(c00, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), x0, signed);
+                        c01 = Dot(c01, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32)), x0, signed);
+                    }
+                    Store(ref Unsafe.Add(ref pr, (r0 + r) * resultStride + j0), c00, c01, corrections[r], live);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 kernel for CPUs without AVX-VNNI: both operands widened to 16 bits and multiplied with <c>vpmaddwd</c>,
+    /// whose pair sums (at most 2 · 255 · 128 in magnitude) cannot saturate — exact, unlike <c>vpmaddubsw</c> on full-range
+    /// int8 weights. One row × 16 channels per step. Each 32-bit lane first holds the sum of two of a channel's four
+    /// products; a horizontal add of the two halves and a lane permute give one sum per channel.
+    /// </summary>
+    internal static void MultiplyWidening<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) where T : unmanaged
+    {
+        int groups = PaddedDepth(depth) >> 2;
+        int blockBytes = groups * 32;
+        ref byte pa = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(a));
+        ref byte pw = ref MemoryMarshal.GetReference(panel);
+        ref int pr = ref MemoryMarshal.GetReference(result);
+        bool signed = typeof(T) == typeof(sbyte);
+        var order = Vector256.Create(0, 1, 4, 5, 2, 3, 6, 7);
+        for (int r = 0; r < rows; r++)
+        {
+            ref byte row = ref Unsafe.Add(ref pa, r * rowStride);
+            int correction = signed ? Int8Dot.Sum(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, sbyte>(ref row), depth)) << 7 : 0;
+            for (int j0 = 0; j0 < count; j0 += ChannelBlock)
+            {
+                ref byte w0 = ref Unsafe.Add(ref pw, (j0 >> 3) * blockBytes);
+                ref byte w1 = ref Unsafe.Add(ref w0, blockBytes);
+                Vector256<int> l0 = default, h0 = default, l1 = default, h1 = default;
+                for (int g = 0; g < groups; g++)
+                {
+                    var x = Widen(Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref row, g * 4))).AsByte(), signed);
+                    var v0 = Vector256.LoadUnsafe(ref w0, (nuint)(g * 32));
+                    var v1 = Vector256.LoadUnsafe(ref w1, (nuint)(g * 32));
+                    // int8 activations: the panel holds w + 128 (unsigned); uint8 activations: w as it is (signed).
+                    l0 += Avx2.MultiplyAddAdjacent(Widen(v0.GetLower(), !signed), x);
+                    h0 += Avx2.MultiplyAddAdjacent(Widen(v0.GetUpper(), !signed), x);
+                    l1 += Avx2.MultiplyAddAdjacent(Widen(v1.GetLower(), !signed), x);
+                    h1 += Avx2.MultiplyAddAdjacent(Widen(v1.GetUpper(), !signed), x);
+                }
+                var c = Vector256.Create(correction);
+                var low = Avx2.PermuteVar8x32(Avx2.HorizontalAdd(l0, h0), order) - c;
+                var high = Avx2.PermuteVar8x32(Avx2.HorizontalAdd(l1, h1), order) - c;
+                Store(ref Unsafe.Add(ref pr, r * resultStride + j0), low, high, 0, Math.Min(ChannelBlock, count - j0));
+            }
+        }
+    }
+
+    /// <summary>16 bytes as 16 shorts, sign-extended when <paramref name="signed"/>, else zero-extended.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Widen(Vector128<byte> bytes, bool signed) =>
+        signed ? Avx2.ConvertToVector256Int16(bytes.AsSByte()) : Avx2.ConvertToVector256Int16(bytes);
+
+    /// <summary>vpdpbusd with the unsigned operand chosen by the activation type (see the class summary).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(Vector256<int> sum, Vector256<byte> weights, Vector256<int> activations, bool signedActivations) =>
+        signedActivations
+            ? AvxVnni.MultiplyWideningAndAdd(sum, weights, activations.AsSByte())
+            : AvxVnni.MultiplyWideningAndAdd(sum, activations.AsByte(), weights.AsSByte());
+
+    /// <summary>Stores the first <paramref name="live"/> of 16 channels minus the row's correction (the rest are padding).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref int destination, Vector256<int> low, Vector256<int> high, int correction, int live)
+    {
+        var c = Vector256.Create(correction);
+        low -= c;
+        high -= c;
+        if (live == ChannelBlock)
+        {
+            low.StoreUnsafe(ref destination);
+            high.StoreUnsafe(ref destination, 8);
+            return;
+        }
+        Span<int> lanes = stackalloc int[ChannelBlock];
+        low.CopyTo(lanes);
+        high.CopyTo(lanes.Slice(8));
+        for (int i = 0; i < live; i++) Unsafe.Add(ref destination, i) = lanes[i];
+    }
+}

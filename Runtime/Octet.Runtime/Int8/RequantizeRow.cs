@@ -1,0 +1,226 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Octet.Runtime.Int8;
+
+/// <summary>
+/// The epilogue of the matrix kernels: one output row's int32 products plus bias, requantized per channel to 8 bits,
+/// <c>output[j] = Requantization.FixedPoint(products[j] + bias[j], multipliers[j], shifts[j], zp, min, max)</c> (or
+/// <c>Requantization.Float</c>). Constant spans of length 1 apply to every channel; an empty bias is 0. The scalar
+/// loop is the specification (it calls <see cref="Requantization"/>); the AVX2 path computes the same integers eight
+/// channels at a time.
+/// <para>
+/// Fixed point in vectors: the exact 64-bit product acc · M0 (vpmuldq), plus the rounding constant 2^(r − 1) and 2^62,
+/// shifted right logically by r = 31 − shift (vpsrlvq), minus 2^(62 − r): that is floor((acc · M0 + 2^(r − 1)) / 2^r),
+/// the scalar rounding, because |acc · M0| &lt; 2^62 keeps the biased sum in [0, 2^64). Clamping that value to
+/// [min − zp, max − zp] before adding zp gives what the scalar path's int32 saturation and final clamp give, as both are
+/// monotone. It needs 1 ≤ r ≤ 62 (<see cref="VectorizableShift"/>); a group of eight channels with another shift uses the scalar path.
+/// </para>
+/// </summary>
+public static class RequantizeRow
+{
+    /// <summary>True when the vector path handles <paramref name="shift"/> (right shifts of 1 to 62 bits).</summary>
+    public static bool VectorizableShift(int shift) => (uint)(31 - shift - 1) < 62u;
+
+    /// <summary>Fixed-point requantization of one row (see the class summary).</summary>
+    public static void FixedPoint(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<sbyte> output) => FixedPoint<sbyte>(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+
+    /// <inheritdoc cref="FixedPoint(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, int, Span{sbyte})"/>
+    public static void FixedPoint(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<byte> output) => FixedPoint<byte>(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+
+    /// <summary>Float requantization of one row: <c>Requantization.Float(products[j] + bias[j], scales[j], zp, min, max)</c>.</summary>
+    public static void Float(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<sbyte> output) => Float<sbyte>(products, bias, scales, zeroPoint, min, max, output);
+
+    /// <inheritdoc cref="Float(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{float}, int, int, int, Span{sbyte})"/>
+    public static void Float(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<byte> output) => Float<byte>(products, bias, scales, zeroPoint, min, max, output);
+
+    /// <summary>
+    /// <see cref="FixedPoint(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, int, Span{sbyte})"/>
+    /// on <paramref name="rows"/> rows of <paramref name="count"/> channels: row r's products start at r · <paramref name="productStride"/>,
+    /// its outputs at r · <paramref name="outputStride"/> (one call per block of pixels instead of one per pixel).
+    /// </summary>
+    public static void FixedPoint(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<sbyte> output, int outputStride, int rows, int count)
+    {
+        for (int r = 0; r < rows; r++)
+            FixedPoint<sbyte>(products.Slice(r * productStride, count), bias, multipliers, shifts, zeroPoint, min, max, output.Slice(r * outputStride, count));
+    }
+
+    /// <inheritdoc cref="FixedPoint(ReadOnlySpan{int}, int, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, int, Span{sbyte}, int, int, int)"/>
+    public static void FixedPoint(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<byte> output, int outputStride, int rows, int count)
+    {
+        for (int r = 0; r < rows; r++)
+            FixedPoint<byte>(products.Slice(r * productStride, count), bias, multipliers, shifts, zeroPoint, min, max, output.Slice(r * outputStride, count));
+    }
+
+    /// <summary>The float mode of the block form (see the fixed-point one).</summary>
+    public static void Float(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<sbyte> output, int outputStride, int rows, int count)
+    {
+        for (int r = 0; r < rows; r++)
+            Float<sbyte>(products.Slice(r * productStride, count), bias, scales, zeroPoint, min, max, output.Slice(r * outputStride, count));
+    }
+
+    /// <inheritdoc cref="Float(ReadOnlySpan{int}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, int, int, int, Span{sbyte}, int, int, int)"/>
+    public static void Float(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<byte> output, int outputStride, int rows, int count)
+    {
+        for (int r = 0; r < rows; r++)
+            Float<byte>(products.Slice(r * productStride, count), bias, scales, zeroPoint, min, max, output.Slice(r * outputStride, count));
+    }
+
+    internal static void FixedPoint<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        int n = output.Length;
+        Check(products.Length, bias.Length, multipliers.Length, n);
+        Check(products.Length, bias.Length, shifts.Length, n);
+        int start = 0;
+        if (Avx2.IsSupported && n >= 8) start = FixedPointAvx2(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+        FixedPointScalar(products, bias, multipliers, shifts, zeroPoint, min, max, output, start);
+    }
+
+    internal static void Float<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        int n = output.Length;
+        Check(products.Length, bias.Length, scales.Length, n);
+        int start = 0;
+        if (Avx2.IsSupported && n >= 8) start = FloatAvx2(products, bias, scales, zeroPoint, min, max, output);
+        FloatScalar(products, bias, scales, zeroPoint, min, max, output, start);
+    }
+
+    private static void Check(int products, int bias, int constants, int n)
+    {
+        if (products < n || (bias != 0 && bias < n) || (constants != 1 && constants < n))
+            throw new ArgumentException($"RequantizeRow: {n} outputs need as many products ({products}), bias values ({bias}, or none) and per-channel constants ({constants}, or one)");
+    }
+
+    /// <summary>The specification, from channel <paramref name="start"/> on.</summary>
+    internal static void FixedPointScalar<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output, int start) where T : unmanaged
+    {
+        for (int j = start; j < output.Length; j++)
+        {
+            int acc = unchecked(products[j] + (bias.IsEmpty ? 0 : bias[j]));
+            int value = Requantization.FixedPoint(acc, multipliers[multipliers.Length == 1 ? 0 : j], shifts[shifts.Length == 1 ? 0 : j], zeroPoint, min, max);
+            output[j] = FromInt<T>(value);
+        }
+    }
+
+    /// <summary>The specification of the float mode, from channel <paramref name="start"/> on.</summary>
+    internal static void FloatScalar<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<T> output, int start) where T : unmanaged
+    {
+        for (int j = start; j < output.Length; j++)
+        {
+            int acc = unchecked(products[j] + (bias.IsEmpty ? 0 : bias[j]));
+            output[j] = FromInt<T>(Requantization.Float(acc, scales[scales.Length == 1 ? 0 : j], zeroPoint, min, max));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T FromInt<T>(int value) where T : unmanaged
+    {
+        if (typeof(T) == typeof(sbyte)) { sbyte s = (sbyte)value; return Unsafe.As<sbyte, T>(ref s); }
+        if (typeof(T) == typeof(byte)) { byte b = (byte)value; return Unsafe.As<byte, T>(ref b); }
+        throw new NotSupportedException($"{typeof(T)} is not an 8-bit integer type");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Load8(ReadOnlySpan<int> values, int j) =>
+        values.Length == 1 ? Vector256.Create(values[0]) : Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)j);
+
+    /// <summary>
+    /// Whole groups of eight channels; returns where the scalar tail starts. A group with a shift outside the vector
+    /// path's range goes through the scalar specification.
+    /// </summary>
+    internal static int FixedPointAvx2<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        ref int pp = ref MemoryMarshal.GetReference(products);
+        ref int pb = ref MemoryMarshal.GetReference(bias);
+        ref byte po = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(output));
+        var low = Vector256.Create((long)(min - zeroPoint));
+        var high = Vector256.Create((long)(max - zeroPoint));
+        var zp = Vector256.Create(zeroPoint);
+        var one = Vector256.Create(1UL);
+        var bias62 = Vector256.Create(1UL << 62);
+        int j = 0;
+        for (; j <= output.Length - 8; j += 8)
+        {
+            var acc = Vector256.LoadUnsafe(ref pp, (nuint)j);
+            if (!bias.IsEmpty) acc += Vector256.LoadUnsafe(ref pb, (nuint)j);
+            var m = Load8(multipliers, j);
+            var rightShift = Vector256.Create(31) - Load8(shifts, j);
+            if (Vector256.GreaterThanAny((rightShift - Vector256<int>.One).AsUInt32(), Vector256.Create(61u)))
+            {
+                FixedPointScalar(products.Slice(0, j + 8), bias.IsEmpty ? bias : bias.Slice(0, j + 8), multipliers, shifts, zeroPoint, min, max, output.Slice(0, j + 8), j);
+                continue;
+            }
+            // Even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7) as 64-bit values.
+            var shiftEven = (rightShift.AsInt64() & Vector256.Create(0xFFFFFFFFL)).AsUInt64();
+            var shiftOdd = Avx2.ShiftRightLogical(rightShift.AsInt64(), 32).AsUInt64();
+            var even = Round(Avx2.Multiply(acc, m), shiftEven, one, bias62);
+            var odd = Round(Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()), shiftOdd, one, bias62);
+            even = Vector256.Min(Vector256.Max(even, low), high);
+            odd = Vector256.Min(Vector256.Max(odd, low), high);
+            // Back to eight int32 lanes: each clamped value fits in its low 32 bits.
+            var values = ((even & Vector256.Create(0xFFFFFFFFL)) | Avx2.ShiftLeftLogical(odd, 32)).AsInt32() + zp;
+            StoreNarrow<T>(values, ref Unsafe.Add(ref po, j));
+        }
+        return j;
+    }
+
+    /// <summary>floor((p + 2^(r − 1)) / 2^r) for |p| &lt; 2^62 and 1 ≤ r ≤ 62, through unsigned arithmetic (see the class summary).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<long> Round(Vector256<long> product, Vector256<ulong> rightShift, Vector256<ulong> one, Vector256<ulong> bias62)
+    {
+        var rounding = Avx2.ShiftLeftLogicalVariable(one, rightShift - one);
+        var shifted = Avx2.ShiftRightLogicalVariable(product.AsUInt64() + rounding + bias62, rightShift);
+        return (shifted - Avx2.ShiftRightLogicalVariable(bias62, rightShift)).AsInt64();
+    }
+
+    internal static int FloatAvx2<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
+        int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        ref int pp = ref MemoryMarshal.GetReference(products);
+        ref int pb = ref MemoryMarshal.GetReference(bias);
+        ref float ps = ref MemoryMarshal.GetReference(scales);
+        ref byte po = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(output));
+        var low = Vector256.Create((float)(min - zeroPoint));
+        var high = Vector256.Create((float)(max - zeroPoint));
+        var zp = Vector256.Create(zeroPoint);
+        int j = 0;
+        for (; j <= output.Length - 8; j += 8)
+        {
+            var acc = Vector256.LoadUnsafe(ref pp, (nuint)j);
+            if (!bias.IsEmpty) acc += Vector256.LoadUnsafe(ref pb, (nuint)j);
+            var scale = scales.Length == 1 ? Vector256.Create(ps) : Vector256.LoadUnsafe(ref ps, (nuint)j);
+            // (float)acc rounds to nearest even like the scalar cast; one float32 multiply; clamp; round half to even.
+            var value = Vector256.ConvertToSingle(acc) * scale;
+            value = Vector256.Min(Vector256.Max(value, low), high);
+            var rounded = Vector256.ConvertToInt32(Avx.RoundToNearestInteger(value)) + zp;
+            StoreNarrow<T>(rounded, ref Unsafe.Add(ref po, j));
+        }
+        return j;
+    }
+
+    /// <summary>Stores eight int32 values already inside the 8-bit type's range as eight bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreNarrow<T>(Vector256<int> values, ref byte destination) where T : unmanaged
+    {
+        var shorts = Vector128.Narrow(values.GetLower(), values.GetUpper());
+        Vector128<byte> bytes = typeof(T) == typeof(sbyte)
+            ? Vector128.Narrow(shorts, shorts).AsByte()
+            : Vector128.Narrow(shorts.AsUInt16(), shorts.AsUInt16());
+        Unsafe.WriteUnaligned(ref destination, bytes.AsUInt64().ToScalar());
+    }
+}
