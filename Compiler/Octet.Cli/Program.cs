@@ -21,6 +21,7 @@ public static class Program
             EvalCommand.Create(),
             ExportQdqCommand.Create(),
             CompileCommand.Create(),
+            BenchCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
