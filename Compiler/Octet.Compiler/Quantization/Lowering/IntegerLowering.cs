@@ -35,23 +35,26 @@ public sealed partial class IntegerLowering
 
     private readonly ModelGraph _graph;
     private readonly NumericsMode _mode;
+    private readonly TransformerLoweringOptions _transformer;
     private readonly List<Node> _nodes = new();
     /// <summary>Activation and QuantizeLinear nodes folded into an integer op emitted earlier: dropped when reached.</summary>
     private readonly HashSet<Node> _absorbed = new();
     private int _nextName;
 
-    private IntegerLowering(ModelGraph graph, NumericsMode mode)
+    private IntegerLowering(ModelGraph graph, NumericsMode mode, TransformerLoweringOptions transformer)
     {
         _graph = graph;
         _mode = mode;
+        _transformer = transformer;
     }
 
     /// <summary>Returns a new graph; <paramref name="qdq"/> is left unchanged.</summary>
-    public static ModelGraph Lower(ModelGraph qdq, NumericsMode mode)
+    /// <param name="transformer">Softmax and GELU methods (integer-only numerics); null for the defaults.</param>
+    public static ModelGraph Lower(ModelGraph qdq, NumericsMode mode, TransformerLoweringOptions? transformer = null)
     {
         var graph = qdq.Clone();
         graph.OpsetImports.TryAdd("octet", 1);
-        var lowering = new IntegerLowering(graph, mode);
+        var lowering = new IntegerLowering(graph, mode, transformer ?? new TransformerLoweringOptions());
         lowering.Run();
         DeadNodeElimination.Run(graph);
         return graph;
@@ -99,9 +102,13 @@ public sealed partial class IntegerLowering
         {
             "Conv" => LowerConv(node),
             "Gemm" or "MatMul" => LowerGemmOrMatMul(node),
+            "Add" or "Mul" or "Sub" or "Div" when HasFloatConstantOperand(node) => LowerConstantOperand(node),
             "Add" or "Mul" => LowerBinary(node),
             "AveragePool" or "GlobalAveragePool" => LowerAveragePool(node),
             "Concat" => LowerConcat(node),
+            "Softmax" => LowerSoftmax(node),
+            "LayerNormalization" => LowerLayerNorm(node),
+            "Gelu" => LowerGelu(node),
             _ when DataMovementOps.Names.Contains(node.OpType) => LowerValuePreserving(node),
             _ when TableOps.Contains(node.OpType) => LowerTable(node),
             _ => false,

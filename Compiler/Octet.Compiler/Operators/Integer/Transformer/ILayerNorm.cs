@@ -1,0 +1,182 @@
+using Octet.Compiler.Diagnostics;
+using Octet.Compiler.Graph;
+using Octet.Compiler.Operators.Quantization;
+using Octet.Compiler.Quantization;
+using Octet.Compiler.Quantization.IntegerMath;
+using Attribute = Octet.Compiler.Graph.Attribute;
+
+namespace Octet.Compiler.Operators.Integer;
+
+/// <summary>
+/// ILayerNorm(X): integer-only LayerNormalization of an 8-bit tensor over its last axis (C channels), with
+/// the affine γ, β folded into per-channel constants, to an 8-bit output. One input, no constant tensors.
+/// Attributes:
+/// <list type="bullet">
+/// <item><c>x_zero_point</c> (int, default 0).</item>
+/// <item><c>epsilon_term</c> (int ≥ 0, required): round(C³ · ε / s_x²), ε expressed in the integer variance
+/// domain below.</item>
+/// <item><c>multiplier</c>, <c>shift</c> (ints, C values each, required): per channel the fixed-point form of
+/// M_c = γ_c · √C / s_y, signed: M0 in [2^30, 2^31), its negation (γ_c &lt; 0), or 0; shift ≤ 31.</item>
+/// <item><c>bias</c> (ints, C values, required): round(β_c / s_y · 2^16), β in output steps of 2^−16.</item>
+/// <item><c>y_type</c> (int, required): 2 = uint8, 3 = int8; <c>y_zero_point</c> (int, default 0).</item>
+/// </list>
+/// Build them with <see cref="Create"/>. The input scale enters only through epsilon_term: normalization is
+/// scale-invariant.
+/// </summary>
+/// <remarks>
+/// Per row (int64 throughout): d_i = x_i − x_zero_point; s = Σ d_i; c_i = C · d_i − s (= C · (d_i − mean),
+/// exact); T = Σ c_i² + epsilon_term (= C³ · (var + ε / s_x²) in input steps); k = max(0, ⌊(62 − bitlength(T)) / 2⌋)
+/// and R' = ⌊√(T · 4^k)⌋ (<see cref="IntegerSqrt"/>, exact), the root with at least 30 significant bits even when
+/// T is small; n_i = round(c_i · 2^(16 + k) / R') (half up; 0 when T = 0) — the standardized value
+/// (x − μ)/√(var + ε) equals n_i · √C · 2^−16; t_i = round(n_i · M_c) (64-bit, half up,
+/// <see cref="RoundingShift.MultiplyByFixedPoint"/>), the affine result in output steps of 2^−16;
+/// y_i = clamp(((t_i + bias_c + 2^15) >> 16) + y_zero_point).
+/// C is at most <see cref="MaxChannels"/>, which keeps every intermediate inside int64.
+/// </remarks>
+public sealed class ILayerNorm : IntegerOperator
+{
+    public override string OpType => "ILayerNorm";
+
+    /// <summary>Fraction bits of the standardized value n and of t, bias (in output steps).</summary>
+    public const int FractionBits = 16;
+
+    /// <summary>
+    /// The largest normalized axis: Σ c² ≤ C³ · 127.5² ≤ 2^59 leaves room for epsilon_term ≤ 2^62 in int64, and
+    /// |n| ≤ √C · 2^16 ≤ 2^24 keeps n · M0 below 2^55.
+    /// </summary>
+    public const int MaxChannels = 1 << 15;
+
+    protected override IEnumerable<string> AllowedAttributes(Node node) =>
+        ["x_zero_point", "epsilon_term", "multiplier", "shift", "bias", "y_type", "y_zero_point"];
+
+    /// <summary>
+    /// The attributes of an ILayerNorm node (lowering calls this): C = <paramref name="gamma"/>.Length channels.
+    /// </summary>
+    /// <param name="beta">β per channel, or null for none (ONNX LayerNormalization's optional B).</param>
+    /// <param name="epsilon">ε as in the model (added to the variance).</param>
+    public static Dictionary<string, Attribute> Create(QuantizationParameters input, QuantizationParameters output,
+        float[] gamma, float[]? beta, float epsilon)
+    {
+        TransformerAttributes.ExpectEightBitType(input.StorageType, "the ILayerNorm input type");
+        TransformerAttributes.ExpectEightBitType(output.StorageType, "the ILayerNorm output type");
+        int channels = gamma.Length;
+        if (channels == 0 || channels > MaxChannels) throw new ArgumentException($"ILayerNorm needs 1 to {MaxChannels} channels, got {channels}", nameof(gamma));
+        if (beta is not null && beta.Length != channels) throw new ArgumentException($"beta has {beta.Length} values; gamma has {channels}", nameof(beta));
+        if (!(epsilon >= 0) || !float.IsFinite(epsilon)) throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be finite and non-negative");
+
+        double cube = (double)channels * channels * channels;
+        double epsilonTerm = Math.Round(cube * epsilon / ((double)input.Scale * input.Scale));
+        // An ε that large dominates any variance of 8-bit data; saturating keeps T inside int64 and changes nothing visible.
+        long epsilonInt = epsilonTerm >= 1L << 62 ? 1L << 62 : (long)epsilonTerm;
+
+        var multipliers = new long[channels];
+        var shifts = new long[channels];
+        var biases = new long[channels];
+        double sqrtChannels = Math.Sqrt(channels);
+        for (int c = 0; c < channels; c++)
+        {
+            double m = gamma[c] * sqrtChannels / output.Scale;
+            var (m0, shift) = TransformerAttributes.ToFixedPoint(Math.Abs(m), $"|γ[{c}]| · √C / s_y");
+            multipliers[c] = m < 0 ? -(long)m0 : m0;
+            shifts[c] = shift;
+            double b = (beta?[c] ?? 0) / (double)output.Scale * (1 << FractionBits);
+            biases[c] = (long)Math.Clamp(Math.Round(b, MidpointRounding.AwayFromZero), -(double)(1L << 40), (double)(1L << 40));
+        }
+        var attributes = new Dictionary<string, Attribute>(StringComparer.Ordinal);
+        TransformerAttributes.Add(attributes, "x_zero_point", input.ZeroPoint);
+        TransformerAttributes.Add(attributes, "epsilon_term", epsilonInt);
+        TransformerAttributes.Add(attributes, "multiplier", multipliers);
+        TransformerAttributes.Add(attributes, "shift", shifts);
+        TransformerAttributes.Add(attributes, "bias", biases);
+        TransformerAttributes.Add(attributes, "y_type", (long)output.StorageType);
+        TransformerAttributes.Add(attributes, "y_zero_point", output.ZeroPoint);
+        return attributes;
+    }
+
+    private sealed record Settings(int ZeroPoint, long EpsilonTerm, long[] Multipliers, int[] Shifts, long[] Biases, ElementType OutputType, int OutputZeroPoint);
+
+    private static Settings Read(Node node, ElementType inputType, int channels)
+    {
+        if (channels > MaxChannels)
+            throw OctetException.AtNode(node, $"the normalized (last) axis has {channels} channels; ILayerNorm supports at most {MaxChannels}");
+        int zeroPoint = IntegerAttributes.ZeroPoint(node, "x_zero_point", inputType);
+        if (!node.HasAttribute("epsilon_term")) throw OctetException.AtNode(node, "required attribute 'epsilon_term' is missing");
+        long epsilonTerm = node.GetInt("epsilon_term");
+        if (epsilonTerm < 0 || epsilonTerm > 1L << 62)
+            throw OctetException.AtNode(node, $"attribute 'epsilon_term' = {epsilonTerm} is outside [0, 2^62]");
+        var multipliers = PerChannel(node, "multiplier", channels);
+        var shifts = PerChannel(node, "shift", channels);
+        var biases = PerChannel(node, "bias", channels);
+        var shiftValues = new int[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            Requantizer.CheckFixedPoint(node, $"multiplier[{c}]", Math.Abs(multipliers[c]), $"shift[{c}]", shifts[c]);
+            shiftValues[c] = (int)shifts[c];
+            if (Math.Abs(biases[c]) > 1L << 40)
+                throw OctetException.AtNode(node, $"attribute 'bias[{c}]' = {biases[c]} is outside ±2^40 (β far outside the output range)");
+        }
+        var type = Requantizer.ReadOutputType(node);
+        int outputZeroPoint = IntegerAttributes.ZeroPoint(node, "y_zero_point", type);
+        return new Settings(zeroPoint, epsilonTerm, multipliers, shiftValues, biases, type, outputZeroPoint);
+    }
+
+    private static long[] PerChannel(Node node, string name, int channels)
+    {
+        var values = node.GetInts(name) ?? throw OctetException.AtNode(node, $"required attribute '{name}' is missing");
+        if (values.Length != channels)
+            throw OctetException.AtNode(node, $"attribute '{name}' has {values.Length} values; expected {channels}, one per channel of the normalized (last) axis");
+        return values;
+    }
+
+    public override void InferOutputs(InferenceContext context)
+    {
+        QuantizedValues.ExpectInputCount(context, 1, 1);
+        QuantizedValues.ExpectEightBit(context, 0, "X");
+        ExpectKnownAttributes(context);
+        var (_, channels) = TransformerAttributes.Rows(context.Node, context.InputShape(0));
+        var settings = Read(context.Node, context.InputType(0), channels);
+        context.SetOutput(0, settings.OutputType, context.InputShape(0));
+    }
+
+    public override void Execute(KernelContext context)
+    {
+        var x = context.Input(0);
+        var (rows, channels) = TransformerAttributes.Rows(context.Node, x.Shape);
+        var settings = Read(context.Node, x.ElementType, channels);
+        var values = QuantizedValues.Widen(x);
+        var (min, max) = IntegerAttributes.Range(settings.OutputType);
+        var centered = new long[channels];
+        for (int row = 0; row < rows; row++)
+        {
+            int start = row * channels;
+            long sum = 0;
+            for (int c = 0; c < channels; c++) sum += values[start + c] - settings.ZeroPoint;
+            long squares = settings.EpsilonTerm;
+            for (int c = 0; c < channels; c++)
+            {
+                centered[c] = (long)channels * (values[start + c] - settings.ZeroPoint) - sum;
+                squares += centered[c] * centered[c];
+            }
+            // ⌊√T⌋ of a small T is coarse (T = 56 gives 7 for 7.48): scale T by 4^k into [2^60, 2^62) first, so
+            // the root carries k more bits, and divide by it with k more bits in the numerator.
+            int k = squares == 0 ? 0 : Math.Max(0, (62 - (64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)squares))) / 2);
+            long root = (long)IntegerSqrt.FloorSqrt((ulong)squares << (2 * k));
+            for (int c = 0; c < channels; c++)
+            {
+                long standardized = root == 0 ? 0 : DivideHalfUp(centered[c] << (FractionBits + k), root);
+                long affine = RoundingShift.MultiplyByFixedPoint(standardized, settings.Multipliers[c], settings.Shifts[c]) + settings.Biases[c];
+                long output = RoundingShift.RightHalfUp(affine, FractionBits) + settings.OutputZeroPoint;
+                values[start + c] = (int)Math.Clamp(output, min, max);
+            }
+        }
+        context.SetOutput(0, IntegerAttributes.ToTensor(settings.OutputType, x.Shape, values));
+    }
+
+    /// <summary>⌊n / d + 1/2⌋ for d &gt; 0 (a floor, also for negative n).</summary>
+    private static long DivideHalfUp(long n, long d)
+    {
+        long twice = 2 * n + d, divisor = 2 * d;
+        long q = twice / divisor;
+        return twice % divisor < 0 ? q - 1 : q;
+    }
+}

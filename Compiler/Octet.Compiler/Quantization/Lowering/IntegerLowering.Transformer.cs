@@ -1,0 +1,158 @@
+using Octet.Compiler.Graph;
+using Octet.Compiler.Operators.Integer;
+using Octet.Compiler.Quantization.Config;
+using Attribute = Octet.Compiler.Graph.Attribute;
+
+namespace Octet.Compiler.Quantization.Lowering;
+
+/// <summary>
+/// Lowering of the transformer nonlinearities to integer-only operators (integer-only numerics only; in
+/// ort-compatible mode they stay float, as ONNX Runtime keeps them):
+/// <list type="bullet">
+/// <item>Q(Softmax(x̂)) over the last axis → ISoftmax (fixed output scale 1/256), followed by a Requantize
+/// when the config quantized the softmax output differently;</item>
+/// <item>Q(LayerNormalization(x̂, γ, β)) over the last axis with constant γ, β → ILayerNorm;</item>
+/// <item>Q(Gelu(x̂)) → IGelu (shiftgelu or ibert) or the exact Table, as <see cref="TransformerLoweringOptions.Gelu"/> says.</item>
+/// </list>
+/// </summary>
+public sealed partial class IntegerLowering
+{
+    private bool LowerSoftmax(Node node)
+    {
+        if (_mode != NumericsMode.IntegerOnly) return false;
+        var x = SourceOf(node.Inputs[0]);
+        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        var shape = _graph.Tensor(node.Inputs[0]).Shape;
+        // Softmax-13 normalizes one axis; before 13 it flattens axis.. — the same when axis is the last one.
+        int axis = (int)node.GetInt("axis", node.OpsetVersion < 13 ? 1 : -1);
+        if (shape.Rank == 0 || (axis < 0 ? axis + shape.Rank : axis) != shape.Rank - 1) return false;
+        var result = QuantizedResult(node.Outputs[0], allowActivation: false);
+        if (result is null) return false;
+        var (quantize, output, _, _, _) = result.Value;
+
+        var attributes = ISoftmax.Create(_transformer.Softmax, x.Parameters.Scale, output.StorageType);
+        var natural = ISoftmax.OutputParameters(output.StorageType);
+        if (natural.Equals(output))
+        {
+            Emit("ISoftmax", [x.Quantized], quantize.Outputs[0], attributes, node.Name);
+            return true;
+        }
+        var probabilities = FreshName(node.Outputs[0] + "_probabilities");
+        _graph.Tensors[probabilities] = new TensorInfo(probabilities, natural.StorageType, shape, null, natural);
+        _nodes.Add(new Node(node.Name, "ISoftmax", IntegerOperator.OctetDomain, 1, [x.Quantized], [probabilities], attributes));
+        EmitRequantize(probabilities, natural, quantize.Outputs[0], output, node.Name + "_requantize");
+        return true;
+    }
+
+    private bool LowerLayerNorm(Node node)
+    {
+        if (_mode != NumericsMode.IntegerOnly) return false;
+        if (node.Outputs.Skip(1).Any(o => o.Length > 0)) return false; // Mean / InvStdDev would stay float
+        var x = SourceOf(node.Inputs[0]);
+        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        var shape = _graph.Tensor(node.Inputs[0]).Shape;
+        int axis = (int)node.GetInt("axis", -1);
+        if (shape.Rank == 0 || (axis < 0 ? axis + shape.Rank : axis) != shape.Rank - 1) return false;
+        int channels = shape[^1];
+        var gamma = PerChannelConstant(node.Inputs[1], channels);
+        var beta = node.HasInput(2) ? PerChannelConstant(node.Inputs[2], channels) : null;
+        if (gamma is null || (node.HasInput(2) && beta is null)) return false;
+        var result = QuantizedResult(node.Outputs[0], allowActivation: false);
+        if (result is null) return false;
+        var (quantize, output, _, _, _) = result.Value;
+        var attributes = ILayerNorm.Create(x.Parameters, output, gamma, beta, node.GetFloat("epsilon", 1e-5f));
+        Emit("ILayerNorm", [x.Quantized], quantize.Outputs[0], attributes, node.Name);
+        return true;
+    }
+
+    private bool LowerGelu(Node node)
+    {
+        if (_mode != NumericsMode.IntegerOnly || _transformer.Gelu == TransformerLoweringOptions.TableMethod) return LowerTable(node);
+        // IGelu implements the erf definition (ibert) or x·σ(1.702x) (shiftgelu), either an approximation of both forms.
+        var x = SourceOf(node.Inputs[0]);
+        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        var result = QuantizedResult(node.Outputs[0], allowActivation: false);
+        if (result is null) return false;
+        Emit("IGelu", [x.Quantized], result.Value.Quantize.Outputs[0], IGelu.Create(_transformer.Gelu, x.Parameters, result.Value.Output), node.Name);
+        return true;
+    }
+
+    /// <summary>A float constant broadcast to <paramref name="channels"/> values along the last axis, or null.</summary>
+    private float[]? PerChannelConstant(string tensor, int channels)
+    {
+        var value = _graph.Tensor(tensor).ConstantValue;
+        if (value is null || value.ElementType != ElementType.Float32) return null;
+        var values = value.As<float>();
+        if (values.Length == channels) return (float[])values.Clone();
+        if (values.Length == 1) return Enumerable.Repeat(values[0], channels).ToArray();
+        return null;
+    }
+
+    /// <summary>True for Add/Sub/Mul/Div of one activation and one float constant (biases, attention scales).</summary>
+    private bool HasFloatConstantOperand(Node node) =>
+        node.Inputs.Count == 2 && node.Inputs.Count(i => _graph.Tensor(i).ConstantValue is { ElementType: ElementType.Float32 }) == 1;
+
+    /// <summary>
+    /// An element-wise op with one float constant operand. A one-element constant makes it a function of
+    /// one int8 tensor: the exact 256-entry Table. Otherwise (a bias vector after MatMul, a position
+    /// embedding) Add and Mul quantize the constant to int8 at its own per-tensor range and become QAdd/QMul;
+    /// Sub and Div by a vector stay float.
+    /// </summary>
+    private bool LowerConstantOperand(Node node)
+    {
+        if (_mode != NumericsMode.IntegerOnly) return false;
+        int constantIndex = _graph.Tensor(node.Inputs[0]).IsConstant ? 0 : 1;
+        int xIndex = 1 - constantIndex;
+        var constant = _graph.Tensor(node.Inputs[constantIndex]).ConstantValue!;
+        var x = SourceOf(node.Inputs[xIndex]);
+        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (_graph.Tensor(node.Outputs[0]).Shape != _graph.Tensor(node.Inputs[xIndex]).Shape) return false; // no broadcasting x up
+        var result = QuantizedResult(node.Outputs[0], allowActivation: false);
+        if (result is null) return false;
+        var output = result.Value.Output;
+
+        if (constant.ElementCount == 1)
+        {
+            var inputs = new float[256];
+            for (int i = 0; i < 256; i++) inputs[i] = (x.Parameters.QMin + i - x.Parameters.ZeroPoint) * x.Parameters.Scale;
+            var definition = Operators.OperatorRegistry.Default.Find("", node.OpType)!;
+            var values = new List<Tensor?> { null, null };
+            values[xIndex] = Tensor.Create(new Shape(256), inputs);
+            values[constantIndex] = constant.Reshape(Shape.Scalar);
+            var context = new Operators.KernelContext(node, values);
+            Analysis.ShapeInference.Guard(node, "table construction", () => definition.Execute(context));
+            var y = context.Output(0)!.As<float>();
+            var table = new long[256];
+            for (int i = 0; i < 256; i++) table[i] = QuantizationMath.Quantize(y[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+            Emit("Table", [x.Quantized], result.Value.Quantize.Outputs[0], new Dictionary<string, Attribute>(StringComparer.Ordinal)
+            {
+                ["table"] = new("table", AttributeKind.Ints, table),
+                ["y_type"] = new("y_type", AttributeKind.Int, (long)output.StorageType),
+            }, node.Name);
+            return true;
+        }
+        if (node.OpType is not ("Add" or "Mul")) return false;
+
+        // The constant as an int8 tensor at its own range, registered as a dequantized view so QAdd/QMul see two quantized operands.
+        var floats = constant.As<float>();
+        var parameters = QuantizationMath.FromRange(floats.Min(), floats.Max(), x.Parameters.StorageType, symmetric: false);
+        var quantized = Tensor.Zeros(parameters.StorageType, constant.Shape);
+        for (int i = 0; i < floats.Length; i++)
+        {
+            int q = QuantizationMath.Quantize(floats[i], parameters.Scale, parameters.ZeroPoint, parameters.QMin, parameters.QMax);
+            if (parameters.StorageType == ElementType.Int8) quantized.As<sbyte>()[i] = (sbyte)q; else quantized.As<byte>()[i] = (byte)q;
+        }
+        var name = node.Inputs[constantIndex];
+        var quantizedName = _graph.UniqueName(name + "_quantized");
+        _graph.Tensors[quantizedName] = new TensorInfo(quantizedName, parameters.StorageType, constant.Shape, quantized, parameters);
+        var scaleName = _graph.UniqueName(name + "_scale");
+        _graph.Tensors[scaleName] = TensorInfo.ForConstant(scaleName, Tensor.Scalar(parameters.Scale));
+        var zeroPointName = _graph.UniqueName(name + "_zero_point");
+        _graph.Tensors[zeroPointName] = TensorInfo.ForConstant(zeroPointName, parameters.StorageType == ElementType.Int8
+            ? Tensor.Scalar((sbyte)parameters.ZeroPoint) : Tensor.Scalar((byte)parameters.ZeroPoint));
+        _views[name] = new Dequantized(quantizedName, parameters, scaleName, zeroPointName);
+        if (LowerBinary(node)) return true;
+        _views.Remove(name);
+        return false;
+    }
+}
