@@ -344,7 +344,57 @@ namespace Octet.Generator.Emit.Int8
                 _code.Close();
             }
 
+            /// <summary>DepthwiseConv.PackedLength: int16 weights for the taps rounded up to pairs, all channels.</summary>
+            private long PackedDepthwiseWeights => ((long)_s.KH * _s.KW + 1) / 2 * 2 * _s.C;
+
+            /// <summary>Bytes of stack the vectorized depthwise kernel takes: packed int16 weights, int32 accumulators, tap offsets.</summary>
+            private long DepthwiseStackBytes => PackedDepthwiseWeights * 2 + (long)_s.C * 4 + (long)_s.KH * _s.KW * 4;
+
             public void WriteDepthwise()
+            {
+                if (DepthwiseStackBytes <= MaxStackBytes) WriteDepthwiseVectorized();
+                else WriteDepthwiseScalar();
+            }
+
+            /// <summary>
+            /// Depthwise through <c>DepthwiseConv</c>: the weights re-laid once per call as int16 [tap pair][channel][2] with
+            /// w_zp subtracted, then per pixel one call accumulating every tap over all channels in SIMD registers, and
+            /// the row requantized at once. The same wrapping int32 sums as <see cref="WriteDepthwiseScalar"/>.
+            /// </summary>
+            private void WriteDepthwiseVectorized()
+            {
+                var s = _s;
+                int taps = s.KH * s.KW;
+                _code.Open("unchecked");
+                WriteHeader("Depthwise: every channel has its own window, so all channels of a pixel are accumulated side by side, " +
+                            "in SIMD registers by DepthwiseConv; a padded tap reads x_zero_point in every channel (B' expects it).");
+                _requantization.DeclareRowConstants(_code);
+                if (!PerChannelWeightZeroPoints) _code.Line($"{Int8Code.ReadOnlySpan}<int> weightZeroPoints = [{Int8Code.Int(_wZeroPoints[0])}];");
+                _code.Line("// Weights as [tap pair][channel][2]: each tap's channels contiguous like an NHWC input pixel, two taps per multiply-add.");
+                _code.Line($"{Int8Code.Span}<short> packedWeights = stackalloc short[{PackedDepthwiseWeights}];");
+                _code.Line($"{Int8Code.Runtime}DepthwiseConv.PackWeights(w, {s.C}, {taps}, weightZeroPoints, packedWeights);");
+                _code.Line($"{Int8Code.Span}<int> acc = stackalloc int[{s.C}];");
+                _code.Line("// Where each tap's input pixel starts in x, or -1 in the padding.");
+                _code.Line($"{Int8Code.Span}<int> tapOffsets = stackalloc int[{taps}];");
+                OpenPixelLoops();
+                if (_runtimeFold) _code.Line("foldedBias.CopyTo(acc);");
+                else if (_b != null) _code.Line("bias.CopyTo(acc);");
+                else _code.Line("acc.Clear();");
+                _code.Open($"for (int kh = 0; kh < {s.KH}; kh++)");
+                _code.Line($"int ih = {Ih("kh")};");
+                _code.Open($"for (int kw = 0; kw < {s.KW}; kw++)");
+                _code.Line($"int iw = {Iw("kw")};");
+                _code.Line($"tapOffsets[kh * {s.KW} + kw] = (uint)ih < {s.H}u && (uint)iw < {s.W}u ? ({InputRow("ih")} + iw) * {s.C} : -1;");
+                _code.Close();
+                _code.Close();
+                _code.Line($"{Int8Code.Runtime}DepthwiseConv.Accumulate(x, tapOffsets, {Int8Code.Int(_xZeroPoint)}, packedWeights, acc);");
+                _code.Line(_requantization.RowCall("acc", null, "0", Int8Code.Int(s.C), $"y.Slice(pixel * {s.C}, {s.C})"));
+                ClosePixelLoops();
+                _code.Close();
+            }
+
+            /// <summary>Depthwise one channel at a time (windows too large for the vectorized kernel's stack buffers).</summary>
+            private void WriteDepthwiseScalar()
             {
                 var s = _s;
                 int taps = s.KH * s.KW;
