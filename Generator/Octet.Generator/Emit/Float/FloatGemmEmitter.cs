@@ -9,7 +9,8 @@ namespace Octet.Generator.Emit.Float
     /// transB=1), and C broadcast unidirectionally to [M, N].
     /// </summary>
     /// <remarks>
-    /// With B stored one row per output column each output is a dot product (<c>FloatDot.DotRows</c>): a
+    /// With B stored one row per output column each output is a dot product, computed in register blocks by
+    /// <c>FloatGemm.MultiplyNK</c>: a
     /// different summation order from the reference, so the tolerance stated on <c>FloatDot</c> applies. With a
     /// rowmajor [K, N] B the kernel adds A[i,p]·(row p of B) to the output row for p = 0, 1, …, exactly the
     /// reference's order, so that case is bit-identical. The epilogue then rounds like the reference: the
@@ -74,14 +75,15 @@ namespace Octet.Generator.Emit.Float
             bool addC = c != null && beta != 0f;
             if (addC) code.Line($"ReadOnlySpan<float> c = {context.Span(c!)};");
             code.Line($"Span<float> y = {context.Span(y)};");
-            code.Open($"for (int i = 0; i < {m}; i++)");
-            code.Line($"Span<float> row = y.Slice(i * {n}, {n});");
             if (packed || transB)
             {
-                code.Line("// B holds one row of K weights per output column: each output is one dot product.");
-                code.Line($"{FloatEmit.Runtime}FloatDot.DotRows(a.Slice(i * {k}, {k}), b, {k}, row);");
+                code.Line("// B holds one row of K weights per output column: the whole product in register blocks of rows × columns.");
+                code.Line($"{FloatEmit.Runtime}FloatGemm.MultiplyNK(a, {k}, {m}, b, {k}, {n}, y, {n}, accumulate: false);");
+                if (alpha == 1f && !addC) return;
             }
-            else
+            code.Open($"for (int i = 0; i < {m}; i++)");
+            code.Line($"Span<float> row = y.Slice(i * {n}, {n});");
+            if (!(packed || transB))
             {
                 code.Line("// B is [K][N]: add A[i,p] times row p of B, in the reference's order.");
                 code.Line("row.Clear();");

@@ -8,7 +8,7 @@ namespace Octet.Generator.Emit.Float
     /// Float32 MatMul (numpy.matmul semantics). Two forms:
     /// <list type="bullet">
     /// <item>B constant and NK-packed (logical [K, N] stored [N][K]): every row of A (all batch axes flattened) is
-    /// dotted with every row of B (<c>FloatDot.DotRows</c>; summation order differs from the reference, see the
+    /// dotted with every row of B (<c>FloatGemm.MultiplyNK</c>, in register blocks; summation order differs from the reference, see the
     /// tolerance on <c>FloatDot</c>).</item>
     /// <item>A and B rowmajor (activations, or an unpacked constant), batch axes broadcast: for each batch the
     /// kernel adds A[i,p]·(row p of B) to output row i for p = 0, 1, …, the reference's own order, so the
@@ -55,9 +55,7 @@ namespace Octet.Generator.Emit.Float
                 code.Line($"ReadOnlySpan<float> a = {context.Span(a)};");
                 code.Line($"ReadOnlySpan<float> b = {context.Span(b)};");
                 code.Line($"Span<float> y = {context.Span(y)};");
-                code.Open($"for (int i = 0; i < {rows}; i++)");
-                code.Line($"{FloatEmit.Runtime}FloatDot.DotRows(a.Slice(i * {k}, {k}), b, {k}, y.Slice(i * {n}, {n}));");
-                code.Close();
+                code.Line($"{FloatEmit.Runtime}FloatGemm.MultiplyNK(a, {k}, {rows}, b, {k}, {n}, y, {n}, accumulate: false);");
                 return;
             }
             if (b.Layout != "rowmajor")

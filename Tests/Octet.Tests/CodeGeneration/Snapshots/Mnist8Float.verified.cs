@@ -120,31 +120,37 @@ public sealed partial class Mnist8Float
         ReadOnlySpan<float> w = Constant_Parameter5;
         ReadOnlySpan<float> bias = Constant_Convolution28_bias_fused;
         Span<float> y = Arena<float>(0, 6272);
+        // im2col rows of up to 28 output pixels at a time (25 floats each: kernel rows × taps × channels, the OHWI order).
+        Span<float> patch = stackalloc float[700];
         for (int n = 0; n < 1; n++)
         {
             for (int oh = 0; oh < 28; oh++)
             {
                 int ihOrigin = oh - 2;
-                // Kernel rows that land inside the input; the others read zero padding and add nothing.
-                int khFirst = Math.Max(0, -ihOrigin);
-                int khLast = Math.Min(5, 28 - ihOrigin);
-                for (int ow = 0; ow < 28; ow++)
+                // The whole output row fits the buffer: one chunk.
                 {
-                    int iwOrigin = ow - 2;
-                    int kwFirst = Math.Max(0, -iwOrigin);
-                    int kwLast = Math.Min(5, 28 - iwOrigin);
-                    Span<float> pixel = y.Slice(((n * 28 + oh) * 28 + ow) * 8, 8);
-                    bias.CopyTo(pixel);
-                    for (int kh = khFirst; kh < khLast; kh++)
+                    const int ow0 = 0, count = 28;
+                    for (int i = 0; i < count; i++)
                     {
-                        // Input offset of (n, ih, iwOrigin, channel 0); iwOrigin may be negative, valid taps are not.
-                        int row = ((n * 28 + ihOrigin + kh) * 28 + iwOrigin) * 1;
-                        // Adjacent taps of this kernel row are adjacent pixels: one run of channels × taps against each filter's run.
-                        if (kwLast > kwFirst)
+                        int iwOrigin = (ow0 + i) - 2;
+                        for (int kh = 0; kh < 5; kh++)
                         {
-                            global::Octet.Runtime.FloatDot.AccumulateDotRows(x.Slice(row + kwFirst * 1, (kwLast - kwFirst) * 1), w.Slice((kh * 5 + kwFirst) * 1), 25, pixel);
+                            Span<float> run = patch.Slice(i * 25 + kh * 5, 5);
+                            int ih = ihOrigin + kh;
+                            if ((uint)ih >= 28u) { run.Clear(); continue; }
+                            int inputRow = (n * 28 + ih) * 28;
+                            // Taps of one kernel row are adjacent pixels: copy the ones inside the input as one run, zero the rest.
+                            int first = Math.Max(0, -iwOrigin), last = Math.Min(5, 28 - iwOrigin);
+                            if (last <= first) { run.Clear(); continue; }
+                            run.Slice(0, first).Clear();
+                            x.Slice(inputRow + (iwOrigin + first), (last - first)).CopyTo(run.Slice(first));
+                            run.Slice(last).Clear();
                         }
                     }
+                    Span<float> pixels = y.Slice(((n * 28 + oh) * 28 + ow0) * 8, count * 8);
+                    // Outputs start at the bias; the product is added to it.
+                    for (int i = 0; i < count; i++) bias.CopyTo(pixels.Slice(i * 8, 8));
+                    global::Octet.Runtime.FloatGemm.MultiplyNK(patch, 25, count, w, 25, 8, pixels, 8, accumulate: true);
                 }
             }
         }
@@ -197,31 +203,37 @@ public sealed partial class Mnist8Float
         ReadOnlySpan<float> w = Weights<float>(0, 3200);
         ReadOnlySpan<float> bias = Constant_Convolution110_bias_fused;
         Span<float> y = Arena<float>(0, 3136);
+        // im2col rows of up to 14 output pixels at a time (200 floats each: kernel rows × taps × channels, the OHWI order).
+        Span<float> patch = stackalloc float[2800];
         for (int n = 0; n < 1; n++)
         {
             for (int oh = 0; oh < 14; oh++)
             {
                 int ihOrigin = oh - 2;
-                // Kernel rows that land inside the input; the others read zero padding and add nothing.
-                int khFirst = Math.Max(0, -ihOrigin);
-                int khLast = Math.Min(5, 14 - ihOrigin);
-                for (int ow = 0; ow < 14; ow++)
+                // The whole output row fits the buffer: one chunk.
                 {
-                    int iwOrigin = ow - 2;
-                    int kwFirst = Math.Max(0, -iwOrigin);
-                    int kwLast = Math.Min(5, 14 - iwOrigin);
-                    Span<float> pixel = y.Slice(((n * 14 + oh) * 14 + ow) * 16, 16);
-                    bias.CopyTo(pixel);
-                    for (int kh = khFirst; kh < khLast; kh++)
+                    const int ow0 = 0, count = 14;
+                    for (int i = 0; i < count; i++)
                     {
-                        // Input offset of (n, ih, iwOrigin, channel 0); iwOrigin may be negative, valid taps are not.
-                        int row = ((n * 14 + ihOrigin + kh) * 14 + iwOrigin) * 8;
-                        // Adjacent taps of this kernel row are adjacent pixels: one run of channels × taps against each filter's run.
-                        if (kwLast > kwFirst)
+                        int iwOrigin = (ow0 + i) - 2;
+                        for (int kh = 0; kh < 5; kh++)
                         {
-                            global::Octet.Runtime.FloatDot.AccumulateDotRows(x.Slice(row + kwFirst * 8, (kwLast - kwFirst) * 8), w.Slice((kh * 5 + kwFirst) * 8), 200, pixel);
+                            Span<float> run = patch.Slice(i * 200 + kh * 40, 40);
+                            int ih = ihOrigin + kh;
+                            if ((uint)ih >= 14u) { run.Clear(); continue; }
+                            int inputRow = (n * 14 + ih) * 112;
+                            // Taps of one kernel row are adjacent pixels: copy the ones inside the input as one run, zero the rest.
+                            int first = Math.Max(0, -iwOrigin), last = Math.Min(5, 14 - iwOrigin);
+                            if (last <= first) { run.Clear(); continue; }
+                            run.Slice(0, first * 8).Clear();
+                            x.Slice(inputRow + (iwOrigin + first) * 8, (last - first) * 8).CopyTo(run.Slice(first * 8));
+                            run.Slice(last * 8).Clear();
                         }
                     }
+                    Span<float> pixels = y.Slice(((n * 14 + oh) * 14 + ow0) * 16, count * 16);
+                    // Outputs start at the bias; the product is added to it.
+                    for (int i = 0; i < count; i++) bias.CopyTo(pixels.Slice(i * 16, 16));
+                    global::Octet.Runtime.FloatGemm.MultiplyNK(patch, 200, count, w, 200, 16, pixels, 16, accumulate: true);
                 }
             }
         }
@@ -292,11 +304,11 @@ public sealed partial class Mnist8Float
         ReadOnlySpan<float> b = Weights<float>(12800, 2560);
         ReadOnlySpan<float> c = Constant_Times212_bias_fused;
         Span<float> y = Arena<float>(1024, 10);
+        // B holds one row of K weights per output column: the whole product in register blocks of rows × columns.
+        global::Octet.Runtime.FloatGemm.MultiplyNK(a, 256, 1, b, 256, 10, y, 10, accumulate: false);
         for (int i = 0; i < 1; i++)
         {
             Span<float> row = y.Slice(i * 10, 10);
-            // B holds one row of K weights per output column: each output is one dot product.
-            global::Octet.Runtime.FloatDot.DotRows(a.Slice(i * 256, 256), b, 256, row);
             global::Octet.Runtime.FloatElementwise.Add(row, c.Slice(0, 10), row);
         }
     }

@@ -122,31 +122,37 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         ReadOnlySpan<float> w = Weights<float>(0, 432);
         ReadOnlySpan<float> bias = Constant__536;
         Span<float> y = Arena<float>(0, 200704);
+        // im2col rows of up to 112 output pixels at a time (27 floats each: kernel rows × taps × channels, the OHWI order).
+        Span<float> patch = stackalloc float[3024];
         for (int n = 0; n < 1; n++)
         {
             for (int oh = 0; oh < 112; oh++)
             {
                 int ihOrigin = oh * 2 - 1;
-                // Kernel rows that land inside the input; the others read zero padding and add nothing.
-                int khFirst = Math.Max(0, -ihOrigin);
-                int khLast = Math.Min(3, 224 - ihOrigin);
-                for (int ow = 0; ow < 112; ow++)
+                // The whole output row fits the buffer: one chunk.
                 {
-                    int iwOrigin = ow * 2 - 1;
-                    int kwFirst = Math.Max(0, -iwOrigin);
-                    int kwLast = Math.Min(3, 224 - iwOrigin);
-                    Span<float> pixel = y.Slice(((n * 112 + oh) * 112 + ow) * 16, 16);
-                    bias.CopyTo(pixel);
-                    for (int kh = khFirst; kh < khLast; kh++)
+                    const int ow0 = 0, count = 112;
+                    for (int i = 0; i < count; i++)
                     {
-                        // Input offset of (n, ih, iwOrigin, channel 0); iwOrigin may be negative, valid taps are not.
-                        int row = ((n * 224 + ihOrigin + kh) * 224 + iwOrigin) * 3;
-                        // Adjacent taps of this kernel row are adjacent pixels: one run of channels × taps against each filter's run.
-                        if (kwLast > kwFirst)
+                        int iwOrigin = (ow0 + i) * 2 - 1;
+                        for (int kh = 0; kh < 3; kh++)
                         {
-                            global::Octet.Runtime.FloatDot.AccumulateDotRows(x.Slice(row + kwFirst * 3, (kwLast - kwFirst) * 3), w.Slice((kh * 3 + kwFirst) * 3), 27, pixel);
+                            Span<float> run = patch.Slice(i * 27 + kh * 9, 9);
+                            int ih = ihOrigin + kh;
+                            if ((uint)ih >= 224u) { run.Clear(); continue; }
+                            int inputRow = (n * 224 + ih) * 672;
+                            // Taps of one kernel row are adjacent pixels: copy the ones inside the input as one run, zero the rest.
+                            int first = Math.Max(0, -iwOrigin), last = Math.Min(3, 224 - iwOrigin);
+                            if (last <= first) { run.Clear(); continue; }
+                            run.Slice(0, first * 3).Clear();
+                            x.Slice(inputRow + (iwOrigin + first) * 3, (last - first) * 3).CopyTo(run.Slice(first * 3));
+                            run.Slice(last * 3).Clear();
                         }
                     }
+                    Span<float> pixels = y.Slice(((n * 112 + oh) * 112 + ow0) * 16, count * 16);
+                    // Outputs start at the bias; the product is added to it.
+                    for (int i = 0; i < count; i++) bias.CopyTo(pixels.Slice(i * 16, 16));
+                    global::Octet.Runtime.FloatGemm.MultiplyNK(patch, 27, count, w, 27, 16, pixels, 16, accumulate: true);
                 }
             }
         }
