@@ -88,7 +88,7 @@ internal static class EvalCommand
             var config = QuantizationConfig.Load(quantPath, graph);
             var mode = ParseNumerics(numericsText) ?? config.Numerics;
             var qdq = QdqQuantizer.Apply(graph, config.ToRequest());
-            var plan = IntegerLowering.Lower(qdq, mode);
+            var plan = IntegerLowering.Lower(qdq, mode, config.ToLoweringOptions());
             var octetInt8 = new ReferenceExecutor(plan);
             runners.Add(("octet_int8", x => OctetRun(octetInt8, input, x), null));
             exportPath = Path.Combine(Path.GetTempPath(), $"octet-eval-{Environment.ProcessId}.qdq.onnx");

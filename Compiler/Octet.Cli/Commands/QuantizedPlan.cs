@@ -32,7 +32,7 @@ public sealed record QuantizedPlan(ModelGraph Qdq, ModelGraph Plan, NumericsMode
             Directory.CreateDirectory(exportFolder);
             var exported = Path.Combine(exportFolder, Path.GetFileNameWithoutExtension(graph.SourcePath) + ".qdq.onnx");
             OnnxModelWriter.Write(qdq, exported);
-            return new QuantizedPlan(qdq, IntegerLowering.Lower(qdq, mode), mode, exported);
+            return new QuantizedPlan(qdq, IntegerLowering.Lower(qdq, mode, config.ToLoweringOptions()), mode, exported);
         }
         if (!QuantizedModelImport.IsQuantized(graph)) return null;
         var imported = QuantizedModelImport.ToQdq(graph);

@@ -37,7 +37,7 @@ public static class GraphPreparation
                 throw new OctetException($"{graph.SourcePath} is already quantized; compile it without a quantization config (its own quantization is kept exactly)");
             var qdq = QdqQuantizer.Apply(graph, config.ToRequest());
             var mode = numerics ?? config.Numerics;
-            return new PreparedGraph(IntegerLowering.Lower(qdq, mode), mode.Name(), qdq);
+            return new PreparedGraph(IntegerLowering.Lower(qdq, mode, config.ToLoweringOptions()), mode.Name(), qdq);
         }
         if (quantized)
         {

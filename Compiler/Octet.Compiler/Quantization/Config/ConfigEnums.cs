@@ -33,6 +33,28 @@ public enum NodePrecision
     Float32,
 }
 
+/// <summary>
+/// How integer-only lowering computes Softmax (<c>transformer.softmax</c>): the ISoftmax algorithm.
+/// </summary>
+public enum SoftmaxMethod
+{
+    /// <summary><c>ibert</c>: I-BERT's second-order polynomial exponent (the default: closer to float softmax).</summary>
+    Ibert,
+    /// <summary><c>shiftmax</c>: I-ViT's shift-based exponent (cheaper: shifts and adds only).</summary>
+    Shiftmax,
+}
+
+/// <summary>How integer-only lowering computes GELU (<c>transformer.gelu</c>).</summary>
+public enum GeluMethod
+{
+    /// <summary><c>table</c>: the exact 256-entry lookup table (GELU of one 8-bit tensor has only 256 inputs); the default.</summary>
+    Table,
+    /// <summary><c>shiftgelu</c>: IGelu with I-ViT's x·σ(1.702x) in shifts and adds.</summary>
+    ShiftGelu,
+    /// <summary><c>ibert</c>: IGelu with I-BERT's polynomial erf.</summary>
+    Ibert,
+}
+
 /// <summary>The spellings the JSON format uses for the config's enumerations, in one place.</summary>
 public static class ConfigNames
 {
@@ -40,14 +62,20 @@ public static class ConfigNames
     public static readonly IReadOnlyList<string> NumericsNames = ["integer-only", "ort-compatible"];
     public static readonly IReadOnlyList<string> TypeNames = ["int8", "uint8"];
     public static readonly IReadOnlyList<string> PrecisionNames = ["float32"];
+    public static readonly IReadOnlyList<string> SoftmaxNames = ["ibert", "shiftmax"];
+    public static readonly IReadOnlyList<string> GeluNames = ["table", "shiftgelu", "ibert"];
 
     public static string Name(this CalibrationMethod method) => MethodNames[(int)method];
     public static string Name(this NumericsMode mode) => NumericsNames[(int)mode];
     public static string Name(this NodePrecision precision) => PrecisionNames[(int)precision];
+    public static string Name(this SoftmaxMethod method) => SoftmaxNames[(int)method];
+    public static string Name(this GeluMethod method) => GeluNames[(int)method];
 
     public static bool TryParseMethod(string text, out CalibrationMethod method) => TryFind(MethodNames, text, out method);
     public static bool TryParseNumerics(string text, out NumericsMode mode) => TryFind(NumericsNames, text, out mode);
     public static bool TryParsePrecision(string text, out NodePrecision precision) => TryFind(PrecisionNames, text, out precision);
+    public static bool TryParseSoftmax(string text, out SoftmaxMethod method) => TryFind(SoftmaxNames, text, out method);
+    public static bool TryParseGelu(string text, out GeluMethod method) => TryFind(GeluNames, text, out method);
 
     /// <summary>"int8" or "uint8": the only storage types the config accepts (8-bit quantization).</summary>
     public static bool TryParseType(string text, out ElementType type)

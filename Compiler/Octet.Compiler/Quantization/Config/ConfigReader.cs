@@ -15,12 +15,13 @@ namespace Octet.Compiler.Quantization.Config;
 internal sealed partial class ConfigReader
 {
     internal static readonly IReadOnlyList<string> RootKeys =
-        ["$schema", "version", "numerics", "weights", "activations", "tensors", "nodes", "calibration"];
+        ["$schema", "version", "numerics", "weights", "activations", "transformer", "tensors", "nodes", "calibration"];
     private static readonly string[] WeightKeys = ["type", "bits", "symmetric", "per_channel"];
     private static readonly string[] ActivationKeys = ["type", "bits", "symmetric", "method", "percentile", "bn_k"];
     private static readonly string[] TensorKeys = ["min", "max", "scale", "zero_point", "keep_float"];
     private static readonly string[] NodeKeys = ["precision"];
     private static readonly string[] CalibrationKeys = ["method", "samples", "data", "input_scale"];
+    private static readonly string[] TransformerKeys = ["softmax", "gelu"];
 
     internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> SectionKeys = new Dictionary<string, IReadOnlyList<string>>
     {
@@ -30,6 +31,7 @@ internal sealed partial class ConfigReader
         ["$.tensors.*"] = TensorKeys,
         ["$.nodes.*"] = NodeKeys,
         ["$.calibration"] = CalibrationKeys,
+        ["$.transformer"] = TransformerKeys,
     };
 
     private readonly string _source;
@@ -71,6 +73,7 @@ internal sealed partial class ConfigReader
             if (root.TryGetValue("weights", out var weights)) config = config with { Weights = ReadWeights(weights, "$.weights") };
             // Activations come before tensors whatever the key order: zero points are checked against the activation type.
             if (root.TryGetValue("activations", out var activations)) config = config with { Activations = ReadActivations(activations, "$.activations") };
+            if (root.TryGetValue("transformer", out var transformer)) config = config with { Transformer = ReadTransformer(transformer, "$.transformer") };
             if (root.TryGetValue("tensors", out var tensors)) config = config with { Tensors = ReadTensors(tensors, "$.tensors", config.Activations.Type) };
             if (root.TryGetValue("nodes", out var nodes)) config = config with { Nodes = ReadNodes(nodes, "$.nodes") };
             if (root.TryGetValue("calibration", out var calibration)) config = config with { Calibration = ReadCalibration(calibration, "$.calibration") };
@@ -111,6 +114,17 @@ internal sealed partial class ConfigReader
             activations = activations with { BnK = k };
         }
         return activations;
+    }
+
+    private TransformerSettings ReadTransformer(JsonElement element, string path)
+    {
+        var keys = Properties(element, path, TransformerKeys);
+        var settings = new TransformerSettings();
+        if (keys.TryGetValue("softmax", out var softmax))
+            settings = settings with { Softmax = ReadEnum<SoftmaxMethod>(softmax, Child(path, "softmax"), "softmax method", ConfigNames.SoftmaxNames, ConfigNames.TryParseSoftmax) };
+        if (keys.TryGetValue("gelu", out var gelu))
+            settings = settings with { Gelu = ReadEnum<GeluMethod>(gelu, Child(path, "gelu"), "gelu method", ConfigNames.GeluNames, ConfigNames.TryParseGelu) };
+        return settings;
     }
 
     private ImmutableSortedDictionary<string, TensorSettings> ReadTensors(JsonElement element, string path, ElementType activationType)

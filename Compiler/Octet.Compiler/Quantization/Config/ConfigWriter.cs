@@ -5,7 +5,8 @@ namespace Octet.Compiler.Quantization.Config;
 
 /// <summary>
 /// Writes a config deterministically: fixed key order, tensors and nodes sorted ordinally, two-space
-/// indentation, "\n" line ends, and numbers in their shortest round-trip form ("R"), so that reading the
+/// indentation, "\n" line ends, the transformer section only when it differs from the defaults (configs of
+/// models without Softmax or GELU stay as they were), and numbers in their shortest round-trip form ("R"), so that reading the
 /// file back gives the same float32 bits and the same config always gives the same bytes.
 /// </summary>
 internal static class ConfigWriter
@@ -33,6 +34,14 @@ internal static class ConfigWriter
             WriteDouble(writer, "percentile", config.Activations.Percentile);
             WriteDouble(writer, "bn_k", config.Activations.BnK);
             writer.WriteEndObject();
+
+            if (!config.Transformer.IsDefault)
+            {
+                writer.WriteStartObject("transformer");
+                writer.WriteString("softmax", config.Transformer.Softmax.Name());
+                writer.WriteString("gelu", config.Transformer.Gelu.Name());
+                writer.WriteEndObject();
+            }
 
             writer.WriteStartObject("tensors");
             foreach (var name in config.Tensors.Keys.OrderBy(k => k, StringComparer.Ordinal))

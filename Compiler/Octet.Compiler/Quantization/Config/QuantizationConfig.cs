@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
+using Octet.Compiler.Quantization.Lowering;
 
 namespace Octet.Compiler.Quantization.Config;
 
@@ -8,8 +9,9 @@ namespace Octet.Compiler.Quantization.Config;
 /// A quantization config (JSON, version 1): the contract between calibration (<c>octet quantize</c>, or a
 /// person writing it by hand) and lowering. It holds defaults for weights and activations, per-tensor
 /// overrides (explicit scale and zero point, a range, or keep-float), per-node overrides (keep a node in
-/// float32), the numerics mode, and a record of how it was calibrated. docs/quantization-config.md
-/// describes the format and docs/quantization-config.schema.json is its JSON Schema.
+/// float32), the numerics mode, the integer algorithms for transformer nonlinearities, and a record of how
+/// it was calibrated. docs/quantization-config.md describes the format and
+/// docs/quantization-config.schema.json is its JSON Schema.
 /// <para>
 /// Immutable; <see cref="Load"/> and <see cref="Parse"/> validate everything and report problems as
 /// <see cref="OctetException"/>s naming the file, the JSON path and the key. <see cref="Save"/> writes
@@ -41,6 +43,9 @@ public sealed record QuantizationConfig
     /// <summary>Per-node overrides, by node name.</summary>
     public ImmutableSortedDictionary<string, NodeSettings> Nodes { get; init; } =
         ImmutableSortedDictionary.Create<string, NodeSettings>(StringComparer.Ordinal);
+
+    /// <summary>Which integer algorithms integer-only lowering uses for Softmax and GELU.</summary>
+    public TransformerSettings Transformer { get; init; } = new();
 
     /// <summary>How the tensor ranges were obtained; null for hand-written configs.</summary>
     public CalibrationRecord? Calibration { get; init; }
@@ -103,11 +108,14 @@ public sealed record QuantizationConfig
         NodeKeepsFloat = NodeKeepsFloat,
     };
 
+    /// <summary>What <see cref="IntegerLowering.Lower"/> needs from this config besides the numerics mode.</summary>
+    public TransformerLoweringOptions ToLoweringOptions() => Transformer.ToLoweringOptions();
+
     public bool Equals(QuantizationConfig? other) =>
         other is not null && Numerics == other.Numerics && Weights == other.Weights && Activations == other.Activations &&
-        Calibration == other.Calibration && SameEntries(Tensors, other.Tensors) && SameEntries(Nodes, other.Nodes);
+        Transformer == other.Transformer && Calibration == other.Calibration && SameEntries(Tensors, other.Tensors) && SameEntries(Nodes, other.Nodes);
 
-    public override int GetHashCode() => HashCode.Combine(Numerics, Weights, Activations, Calibration, Tensors.Count, Nodes.Count);
+    public override int GetHashCode() => HashCode.Combine(Numerics, Weights, Activations, Transformer, Calibration, Tensors.Count, Nodes.Count);
 
     private static bool SameEntries<T>(ImmutableSortedDictionary<string, T> a, ImmutableSortedDictionary<string, T> b)
     {
@@ -158,6 +166,22 @@ public sealed record TensorSettings
 public sealed record NodeSettings
 {
     public NodePrecision? Precision { get; init; }
+}
+
+/// <summary>
+/// The <c>transformer</c> section: the integer algorithm for Softmax (ISoftmax) and for GELU (IGelu, or the
+/// exact table). Used by integer-only lowering only; ort-compatible numerics keep these operators in float.
+/// </summary>
+public sealed record TransformerSettings
+{
+    public SoftmaxMethod Softmax { get; init; } = SoftmaxMethod.Ibert;
+    public GeluMethod Gelu { get; init; } = GeluMethod.Table;
+
+    /// <summary>True when both methods are the defaults (the writer then leaves the section out).</summary>
+    public bool IsDefault => this == new TransformerSettings();
+
+    /// <summary>The lowering options naming the same methods (the config's spellings are the operators' method names).</summary>
+    public TransformerLoweringOptions ToLoweringOptions() => new() { Softmax = Softmax.Name(), Gelu = Gelu.Name() };
 }
 
 /// <summary>How a config's ranges were calibrated: method, number of samples, data, input scaling.</summary>

@@ -14,6 +14,7 @@ public sealed record TransformerLoweringOptions
     public static IReadOnlyList<string> GeluMethods { get; } = [IGelu.ShiftGeluMethod, IGelu.IbertMethod, TableMethod];
     public const string TableMethod = "table";
 
-    public string Softmax { get; init; } = ISoftmax.ShiftmaxMethod;
+    /// <summary>I-BERT by default: 1 LSB against the float softmax where Shiftmax reaches 5 (docs/integer-transformers.md); the quantization config's default too.</summary>
+    public string Softmax { get; init; } = ISoftmax.IbertMethod;
     public string Gelu { get; init; } = TableMethod;
 }

@@ -139,7 +139,7 @@ public sealed class QuantizationConfigTests
     [InlineData("""{ "version": 1, "tensors": { "x": { "min": 0, "max": 1, "frobnicate": 2 } } }""",
         "q.json: $.tensors.x.frobnicate: unknown key (expected min, max, scale, zero_point or keep_float)")]
     [InlineData("""{ "version": 1, "quantize": true }""",
-        "q.json: $.quantize: unknown key (expected $schema, version, numerics, weights, activations, tensors, nodes or calibration)")]
+        "q.json: $.quantize: unknown key (expected $schema, version, numerics, weights, activations, transformer, tensors, nodes or calibration)")]
     [InlineData("""{ "version": 1, "numerics": "fast" }""",
         "q.json: $.numerics: unknown numerics mode 'fast'; expected integer-only or ort-compatible")]
     [InlineData("""{ "version": 1, "weights": { "type": "int16" } }""",

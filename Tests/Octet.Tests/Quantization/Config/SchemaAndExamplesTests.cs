@@ -72,6 +72,7 @@ public sealed class SchemaAndExamplesTests
     [InlineData("$.tensors.*", "properties/tensors/additionalProperties")]
     [InlineData("$.nodes.*", "properties/nodes/additionalProperties")]
     [InlineData("$.calibration", "properties/calibration")]
+    [InlineData("$.transformer", "properties/transformer")]
     public void Schema_lists_each_sections_keys(string section, string pointer)
     {
         using var schema = JsonDocument.Parse(File.ReadAllText(Path.Combine(Docs, "quantization-config.schema.json")));
@@ -88,6 +89,13 @@ public sealed class SchemaAndExamplesTests
         Assert.Equal(ConfigNames.MethodNames, Strings(defs.GetProperty("method").GetProperty("enum")));
         Assert.Equal(ConfigNames.TypeNames, Strings(defs.GetProperty("storageType").GetProperty("enum")));
         Assert.Equal(ConfigNames.NumericsNames, Strings(schema.RootElement.GetProperty("properties").GetProperty("numerics").GetProperty("enum")));
+        var transformer = schema.RootElement.GetProperty("properties").GetProperty("transformer").GetProperty("properties");
+        Assert.Equal(ConfigNames.SoftmaxNames, Strings(transformer.GetProperty("softmax").GetProperty("enum")));
+        Assert.Equal(ConfigNames.GeluNames, Strings(transformer.GetProperty("gelu").GetProperty("enum")));
+        // The schema's defaults are the reader's.
+        var defaults = new TransformerSettings();
+        Assert.Equal(defaults.Softmax.Name(), transformer.GetProperty("softmax").GetProperty("default").GetString());
+        Assert.Equal(defaults.Gelu.Name(), transformer.GetProperty("gelu").GetProperty("default").GetString());
     }
 
     /// <summary>Follows a slash-separated path of property names, through "$ref": "#/$defs/…" where one is met.</summary>
