@@ -42,7 +42,7 @@ internal sealed class InMemoryModelClass
                 CSharpSyntaxTree.ParseText(source, parse, path: fullName + ".g.cs", encoding: Encoding.UTF8),
                 CSharpSyntaxTree.ParseText(BinderSource(plan, fullName), parse, path: BinderName + ".cs", encoding: Encoding.UTF8),
             ],
-            References.Value,
+            UserProjectReferences.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release,
                 nullableContextOptions: NullableContextOptions.Enable));
         using var image = new MemoryStream();
@@ -87,8 +87,11 @@ internal sealed class InMemoryModelClass
         var other => throw new OctetException($"octet bench: no array type for plan element type {elementType} ({other})"),
     };
 
-    /// <summary>What a user's project references: the framework's assemblies and Octet.Runtime.</summary>
-    private static readonly Lazy<MetadataReference[]> References = new(() =>
+    /// <summary>
+    /// What a user's project references: the framework's System.* assemblies and Octet.Runtime (also what the
+    /// tests compile generated code against).
+    /// </summary>
+    internal static readonly Lazy<MetadataReference[]> UserProjectReferences = new(() =>
     {
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")

@@ -21,16 +21,7 @@ internal static class InMemoryCompilation
     public static CSharpParseOptions ParseOptions { get; } = new(LanguageVersion.CSharp13);
 
     /// <summary>The framework's System.* assemblies plus Octet.Runtime: what a user's project references.</summary>
-    public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
-
-    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(() =>
-    {
-        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
-            .Append(typeof(Octet.Runtime.Arena).Assembly.Location)
-            .Distinct();
-        return [.. paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
-    });
+    public static ImmutableArray<MetadataReference> References { get; } = [.. Octet.Cli.Benchmarking.InMemoryModelClass.UserProjectReferences.Value];
 
     public static SyntaxTree Parse(string source, string path = "") => CSharpSyntaxTree.ParseText(source, ParseOptions, path: path);
 
