@@ -2,7 +2,7 @@ namespace Octet.Cli.Benchmarking;
 
 /// <summary>What one <c>octet bench</c> run measured, and how it prints.</summary>
 /// <param name="Numerics">The plan's numerics: "float32", "integer-only" or "ort-compatible".</param>
-/// <param name="Threads">ONNX Runtime's intra-op threads (Octet's generated code is single-threaded).</param>
+/// <param name="Threads">ONNX Runtime's intra-op threads (Octet's are <see cref="OctetThreads"/>).</param>
 /// <param name="MaxAbsDiff">Largest |Octet − ONNX Runtime| over the float outputs of the last timed run.</param>
 internal sealed record BenchResult(
     string Model,
@@ -17,6 +17,9 @@ internal sealed record BenchResult(
     string OrtModel,
     double MaxAbsDiff)
 {
+    /// <summary>Threads of the worker team Octet's generated class ran with (<c>--octet-threads</c>; 1: no team).</summary>
+    public int OctetThreads { get; init; } = 1;
+
     /// <summary>Above 1: Octet is faster.</summary>
     public double Ratio => OrtMicroseconds / OctetMicroseconds;
 
@@ -25,7 +28,7 @@ internal sealed record BenchResult(
         ["model"] = Model,
         ["numerics"] = Numerics,
         ["threads"] = Threads,
-        ["octet_threads"] = Commands.BenchCommand.OctetThreads,
+        ["octet_threads"] = OctetThreads,
         ["octet_us"] = Math.Round(OctetMicroseconds, 2),
         ["ort_us"] = Math.Round(OrtMicroseconds, 2),
         ["ratio"] = Math.Round(Ratio, 4),
@@ -41,7 +44,9 @@ internal sealed record BenchResult(
     {
         string plan = Numerics == Generator.Plan.ModelPlan.Float32 ? "float32 plan" : $"int8 plan ({Numerics})";
         output.WriteLine($"model: {Model} ({plan}); inputs: {Inputs}");
-        output.WriteLine($"Octet: generated code compiled in memory (Release), single-threaded (Octet's intra-op threading is not built yet)");
+        output.WriteLine(OctetThreads == 1
+            ? "Octet: generated code compiled in memory (Release), single-threaded"
+            : $"Octet: generated code compiled in memory (Release), large ops split over a worker team of {OctetThreads} threads");
         output.WriteLine($"ONNX Runtime {OrtVersion}: {OrtModel}, graph optimizations on, {Threads} intra-op thread{(Threads == 1 ? "" : "s")}");
         output.WriteLine($"{Iterations} timed runs of each after {Warmup} warm-up runs, alternating; medians:");
         output.WriteLine($"  octet  {OctetMicroseconds,12:F1} µs");

@@ -21,9 +21,9 @@ internal sealed class InMemoryModelClass
 {
     private const string BinderName = "OctetBenchBinder";
 
-    private readonly Func<ModelWeights, Array[], Array[], Action> bind;
+    private readonly Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, Array[], Array[], Action> bind;
 
-    private InMemoryModelClass(Func<ModelWeights, Array[], Array[], Action> bind) => this.bind = bind;
+    private InMemoryModelClass(Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, Array[], Array[], Action> bind) => this.bind = bind;
 
     /// <summary>The CLR element type of each <c>Run</c> input, then each output, in plan order.</summary>
     public static (Type[] Inputs, Type[] Outputs) RunTypes(ModelPlan plan)
@@ -54,12 +54,15 @@ internal sealed class InMemoryModelClass
         var assembly = new AssemblyLoadContext("octet-bench-" + fullName, isCollectible: false).LoadFromStream(image);
         var binder = assembly.GetType(BinderName, throwOnError: true)!;
         var bind = binder.GetMethod("Bind", BindingFlags.Public | BindingFlags.Static)!
-            .CreateDelegate<Func<ModelWeights, Array[], Array[], Action>>();
+            .CreateDelegate<Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, Array[], Array[], Action>>();
         return new InMemoryModelClass(bind);
     }
 
     /// <summary>A new instance over <paramref name="weights"/> and a delegate running it on these arrays (one per input and output, in plan order).</summary>
-    public Action Bind(ModelWeights weights, Array[] inputs, Array[] outputs) => bind(weights, inputs, outputs);
+    public Action Bind(ModelWeights weights, Array[] inputs, Array[] outputs) => bind(weights, null, inputs, outputs);
+
+    /// <summary>As <see cref="Bind(ModelWeights, Array[], Array[])"/>, the instance splitting its large ops over <paramref name="team"/> (null: single-threaded).</summary>
+    public Action Bind(ModelWeights weights, Octet.Runtime.Threading.WorkerTeam? team, Array[] inputs, Array[] outputs) => bind(weights, team, inputs, outputs);
 
     private static string BinderSource(ModelPlan plan, string fullName)
     {
@@ -68,8 +71,8 @@ internal sealed class InMemoryModelClass
             : t == typeof(int) ? "int" : t == typeof(long) ? "long" : throw new InvalidOperationException(t.Name);
         var text = new StringBuilder();
         text.Append("public static class ").Append(BinderName).Append('\n').Append("{\n");
-        text.Append("    public static System.Action Bind(Octet.Runtime.ModelWeights weights, System.Array[] inputs, System.Array[] outputs)\n    {\n");
-        text.Append("        var model = new global::").Append(fullName).Append("(weights);\n");
+        text.Append("    public static System.Action Bind(Octet.Runtime.ModelWeights weights, Octet.Runtime.Threading.WorkerTeam team, System.Array[] inputs, System.Array[] outputs)\n    {\n");
+        text.Append("        var model = new global::").Append(fullName).Append("(weights) { Team = team };\n");
         for (int i = 0; i < inputTypes.Length; i++) text.Append($"        var i{i} = ({Name(inputTypes[i])}[])inputs[{i}];\n");
         for (int o = 0; o < outputTypes.Length; o++) text.Append($"        var o{o} = ({Name(outputTypes[o])}[])outputs[{o}];\n");
         var arguments = Enumerable.Range(0, inputTypes.Length).Select(i => $"i{i}").Concat(Enumerable.Range(0, outputTypes.Length).Select(o => $"o{o}"));

@@ -23,16 +23,14 @@ namespace Octet.Cli.Commands;
 /// on) and times it against ONNX Runtime in the same process on the same inputs, alternating the two. For an
 /// int8 plan ONNX Runtime runs the QDQ export of the same quantization (or the model itself when it arrives
 /// quantized), so both sides compute the same int8 network; for a float plan, the float model. ONNX Runtime
-/// runs with graph optimizations on and N intra-op threads; Octet's generated code is single-threaded (its
-/// intra-op threading is not built yet), which the output states. Inputs: the model folder's
+/// runs with graph optimizations on and N intra-op threads; Octet's generated code runs single-threaded, or with
+/// <c>--octet-threads K</c> splits its large ops over a worker team of K threads (--threads leaves Octet alone, so the
+/// two can be compared at any mix). Inputs: the model folder's
 /// <c>test_data_set_0</c> when there is one, else fixed-seed random values. Prints both medians and
 /// ratio = ort_us / octet_us (above 1: Octet is faster). Exit 0 after a run, 2 for unusable input.
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>Octet's generated Run has no intra-op parallelism yet.</summary>
-    public const int OctetThreads = 1;
-
     public static Command Create()
     {
         var model = CommonOptions.Model();
@@ -53,13 +51,25 @@ internal static class BenchCommand
             Description = "A test_data_set_N folder, a folder of .npy files, or 'random' (default: test_data_set_0 beside the model if present, else random).",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var ort = new Option<string>("--ort")
+        {
+            Description = "What ONNX Runtime runs for a model quantized by --quant: qdq (the QDQ export of the same quantization, " +
+                          "the default) or float (the float model: int8 Octet against float ONNX Runtime, e.g. for a transformer block).",
+            DefaultValueFactory = _ => "qdq",
+        };
+        ort.AcceptOnlyFromAmong("qdq", "float");
+        var profile = new Option<bool>("--profile") { Description = "Time each op of the generated class instead (no ONNX Runtime): a table of op medians, slowest first." };
 
         var command = new Command("bench", "Time Octet's generated code against ONNX Runtime on the same inputs, in one process.")
         {
-            model, shape, quant, numerics, threads, iterations, warmup, warmupSeconds, inputs, json,
+            model, shape, quant, numerics, threads, iterations, warmup, warmupSeconds, inputs, json, profile, ort,
         };
+        // Octet's own thread count, apart from ONNX Runtime's --threads (read in the action through OctetThreadsOption).
+        command.Options.Add(OctetThreadsOption);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
+            int octetThreadCount = parse.GetValue(OctetThreadsOption);
+            if (octetThreadCount < 1 || octetThreadCount > 256) throw new OctetException($"--octet-threads {octetThreadCount}: from 1 to 256");
             int threadCount = parse.GetValue(threads);
             int rounds = parse.GetValue(iterations);
             int warmupRounds = parse.GetValue(warmup);
@@ -69,19 +79,27 @@ internal static class BenchCommand
             if (warmupRounds < 0) throw new OctetException($"--warmup {warmupRounds}: must not be negative");
             if (!(warmupTime >= 0 && warmupTime <= 3600)) throw new OctetException($"--warmup-seconds {warmupTime}: from 0 to 3600");
             return Bench(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(quant), parse.GetValue(numerics),
-                threadCount, rounds, warmupRounds, TimeSpan.FromSeconds(warmupTime), parse.GetValue(inputs), parse.GetValue(json));
+                threadCount, rounds, warmupRounds, TimeSpan.FromSeconds(warmupTime), parse.GetValue(inputs), parse.GetValue(json), parse.GetValue(profile), octetThreadCount,
+                parse.GetValue(ort) == "float");
         }));
         return command;
     }
 
+    private static readonly Option<int> OctetThreadsOption = new("--octet-threads")
+    {
+        Description = "Threads of the worker team Octet's generated class splits its large ops over (1: none).",
+        DefaultValueFactory = _ => 1,
+    };
+
     private static int Bench(string modelPath, string[]? shapes, string? quantPath, string? numericsText, int threads,
-        int rounds, int warmupRounds, TimeSpan warmupTime, string? inputSpec, bool json)
+        int rounds, int warmupRounds, TimeSpan warmupTime, string? inputSpec, bool json, bool profile = false, int octetThreadCount = 1,
+        bool ortFloat = false)
     {
         var graph = CommonOptions.Load(modelPath, shapes);
         bool arrivesQuantized = QuantizedModelImport.IsQuantized(graph);
         if (arrivesQuantized && quantPath is not null)
             throw new OctetException($"{modelPath} is already quantized; bench it without --quant (its own quantization is kept exactly)");
-        var config = quantPath is null ? null : QuantizationConfig.Load(quantPath, graph);
+        var config = quantPath is null ? null : GraphPreparation.LoadConfig(quantPath, graph);
 
         inputSpec ??= DefaultInputs(modelPath);
         var values = InputSets.Load(inputSpec, graph);
@@ -101,12 +119,22 @@ internal static class BenchCommand
         {
             string ortModel = modelPath;
             string ortDescription = plan.Numerics == ModelPlan.Float32 ? "the float model" : "the quantized model itself";
-            if (config is not null)
+            if (config is not null && ortFloat) ortDescription = "the float model (--ort float)";
+            else if (config is not null)
             {
                 // ONNX Runtime runs the same quantization as Octet: the QDQ export of the config (export-qdq).
                 Directory.CreateDirectory(tempFolder);
                 ortModel = Path.Combine(tempFolder, Path.GetFileNameWithoutExtension(modelPath) + ".qdq.onnx");
-                OnnxModelWriter.Write(QdqQuantizer.Apply(graph, config.ToRequest()), ortModel);
+                try
+                {
+                    OnnxModelWriter.Write(QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest()), ortModel);
+                }
+                catch (OctetException e)
+                {
+                    // Fused transformer nodes (LayerNormalization, Gelu) need newer opsets than the rest of the graph was
+                    // exported with; the float model is then the ONNX Runtime side to compare with.
+                    throw new OctetException($"{modelPath}: the QDQ export for ONNX Runtime cannot be written ({e.Message}); bench against the float model with --ort float", e);
+                }
                 ortDescription = "the exported QDQ model";
             }
 
@@ -114,7 +142,11 @@ internal static class BenchCommand
             var octetInputs = plan.Inputs.Select((edge, i) => InputArray(values, edge.Name, inputTypes[i])).ToArray();
             var octetOutputs = plan.Outputs.Select((edge, o) => Array.CreateInstance(outputTypes[o], OutputLength(plan, edge))).ToArray();
             using var weights = ModelWeights.FromBytes(compiled.Weights);
-            var octetRun = modelClass.Bind(weights, octetInputs, octetOutputs);
+            if (profile)
+                return OpProfiler.Report(OpProfiler.Run(plan, emitted.Source, ns + "." + className, weights, octetInputs, octetOutputs,
+                    warmupRounds, warmupTime, rounds), modelPath, json);
+            using var team = octetThreadCount > 1 ? new Octet.Runtime.Threading.WorkerTeam(octetThreadCount) : null;
+            var octetRun = modelClass.Bind(weights, team, octetInputs, octetOutputs);
 
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
             using var session = new InferenceSession(ortModel, options);
@@ -127,7 +159,7 @@ internal static class BenchCommand
             double maxAbsDiff = MaxAbsDifference(plan, octetOutputs, ortResults!);
 
             var result = new BenchResult(modelPath, plan.Numerics, threads, timing.MedianFirstMicroseconds, timing.MedianSecondMicroseconds,
-                rounds, timing.WarmupRounds, inputSpec, OrtEnv.OnnxRuntimeVersion, ortDescription, maxAbsDiff);
+                rounds, timing.WarmupRounds, inputSpec, OrtEnv.OnnxRuntimeVersion, ortDescription, maxAbsDiff) { OctetThreads = octetThreadCount };
             if (json) Console.WriteLine(JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions { WriteIndented = true }));
             else result.WriteText(Console.Out);
             return ExitCodes.Success;

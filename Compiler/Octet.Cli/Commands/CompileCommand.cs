@@ -64,7 +64,7 @@ internal static class CompileCommand
         }
 
         var graph = CommonOptions.Load(modelPath, shapes);
-        var config = quantPath is null ? null : QuantizationConfig.Load(quantPath, graph);
+        var config = quantPath is null ? null : GraphPreparation.LoadConfig(quantPath, graph);
         var compiled = ModelCompiler.Compile(graph, File.ReadAllBytes(modelPath), config, EvalCommand.ParseNumerics(numericsText));
         var emitted = ModelClassEmitter.Emit(compiled.Plan, @namespace, className);
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Octet.Compiler.CodeGeneration;
 using Octet.Compiler.Data;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
@@ -85,9 +86,9 @@ internal static class EvalCommand
         string? exportPath = null;
         if (quantPath is not null)
         {
-            var config = QuantizationConfig.Load(quantPath, graph);
+            var config = GraphPreparation.LoadConfig(quantPath, graph);
             var mode = ParseNumerics(numericsText) ?? config.Numerics;
-            var qdq = QdqQuantizer.Apply(graph, config.ToRequest());
+            var qdq = QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest());
             var plan = IntegerLowering.Lower(qdq, mode, config.ToLoweringOptions());
             var octetInt8 = new ReferenceExecutor(plan);
             runners.Add(("octet_int8", x => OctetRun(octetInt8, input, x), null));

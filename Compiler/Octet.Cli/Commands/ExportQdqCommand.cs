@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Octet.Compiler.CodeGeneration;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Onnx;
@@ -59,10 +60,10 @@ internal static class ExportQdqCommand
         if (quantized is not null)
             throw new OctetException($"{modelPath} is quantized already ({quantized.Describe()}); export-qdq quantizes float models");
 
-        var config = QuantizationConfig.Load(configPath, graph);
+        var config = GraphPreparation.LoadConfig(configPath, graph);
         if (numerics is not null && ConfigNames.TryParseNumerics(numerics, out var mode)) config = config with { Numerics = mode };
 
-        var qdq = QdqQuantizer.Apply(graph, config.ToRequest());
+        var qdq = QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest());
         var folder = Path.GetDirectoryName(Path.GetFullPath(outputPath));
         if (folder is not null) Directory.CreateDirectory(folder);
         OnnxModelWriter.Write(qdq, outputPath);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Octet.Compiler.CodeGeneration;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Quantization.Calibration;
@@ -67,10 +68,15 @@ internal static class QuantizeCommand
         numerics.AcceptOnlyFromAmong([.. ConfigNames.NumericsNames]);
         var output = new Option<string>("--output", "-o") { Description = "The config file to write (e.g. model.quant.json).", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite the output file if it exists." };
+        var preRmsNorm = new Option<bool>("--pre-rmsnorm")
+        {
+            Description = "Pre-LN transformers: center the residual stream so every LayerNorm is an RMSNorm, calibrate that graph, " +
+                          "and write transformer.pre_rmsnorm into the config (models that do not qualify are refused with the reason).",
+        };
 
         var command = new Command("quantize", "Calibrate a float model's activations and write a quantization config.")
         {
-            model, shape, calibration, method, perChannel, samples, inputScale, percentile, bnK, activationType, symmetric, numerics, output, force,
+            model, shape, calibration, method, perChannel, samples, inputScale, percentile, bnK, activationType, symmetric, numerics, output, force, preRmsNorm,
         };
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
@@ -87,13 +93,15 @@ internal static class QuantizeCommand
             };
             var scale = parse.GetValue(inputScale) is { } text ? ParseScale(text) : (double?)null;
             return Quantize(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(calibration), options, parse.GetValue(samples),
-                scale, new WeightSettings { PerChannel = parse.GetValue(perChannel) }, numericsMode, parse.GetValue(output)!, parse.GetValue(force));
+                scale, new WeightSettings { PerChannel = parse.GetValue(perChannel) }, numericsMode, parse.GetValue(output)!, parse.GetValue(force),
+                new TransformerSettings { PreRmsNorm = parse.GetValue(preRmsNorm) });
         }));
         return command;
     }
 
     private static int Quantize(string modelPath, string[]? shapes, string? dataPath, CalibrationOptions options, int? sampleLimit,
-        double? inputScale, WeightSettings weights, NumericsMode numerics, string outputPath, bool force)
+        double? inputScale, WeightSettings weights, NumericsMode numerics, string outputPath, bool force,
+        TransformerSettings transformer)
     {
         if (File.Exists(outputPath) && !force) throw new OctetException($"{outputPath} already exists; use --force to overwrite it");
         if (Directory.Exists(outputPath)) throw new OctetException($"-o {outputPath} is a folder; give a file name");
@@ -103,7 +111,9 @@ internal static class QuantizeCommand
         if (dataPath is null && options.Method != CalibrationMethod.BnStats)
             throw new OctetException($"--method {options.Method.Name()} needs --calibration DATA (only bn-stats can do without data, for the tensors it covers)");
 
-        var graph = CommonOptions.Load(modelPath, shapes);
+        // Calibrate the graph the config will describe: transformer patterns fused (and Pre-RMSNorm applied when
+        // asked), so its names and ranges are those every tool reading the config quantizes.
+        var graph = GraphPreparation.DescribedGraph(CommonOptions.Load(modelPath, shapes), transformer);
         CalibrationSamples? samples = null;
         if (dataPath is not null)
         {
@@ -130,6 +140,7 @@ internal static class QuantizeCommand
         var elapsed = clock.Elapsed;
 
         var config = result.ToConfig(weights, numerics, samples?.Description, inputScale);
+        if (!transformer.IsDefault) config = config with { Transformer = transformer };
         try
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(outputPath));

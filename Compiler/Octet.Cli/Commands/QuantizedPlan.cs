@@ -1,3 +1,4 @@
+using Octet.Compiler.CodeGeneration;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Onnx;
@@ -26,8 +27,8 @@ public sealed record QuantizedPlan(ModelGraph Qdq, ModelGraph Plan, NumericsMode
         {
             if (QuantizedModelImport.IsQuantized(graph))
                 throw new OctetException($"{graph.SourcePath} is already quantized; run it without --quant (its own quantization is kept exactly)");
-            var config = QuantizationConfig.Load(quantPath, graph);
-            var qdq = QdqQuantizer.Apply(graph, config.ToRequest());
+            var config = GraphPreparation.LoadConfig(quantPath, graph);
+            var qdq = QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest());
             var mode = overrideMode ?? config.Numerics;
             Directory.CreateDirectory(exportFolder);
             var exported = Path.Combine(exportFolder, Path.GetFileNameWithoutExtension(graph.SourcePath) + ".qdq.onnx");

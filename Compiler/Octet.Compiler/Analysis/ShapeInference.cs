@@ -23,7 +23,16 @@ public static class ShapeInference
             var definition = Resolve(node, graph, registry);
             var inputs = node.Inputs.Select(name => name.Length == 0 ? null : graph.Tensor(name)).ToList();
             var inference = new InferenceContext(node, inputs);
-            Guard(node, "shape inference", () => definition.InferOutputs(inference));
+            try
+            {
+                Guard(node, "shape inference", () => definition.InferOutputs(inference));
+            }
+            catch (OctetException e) when (graph.Inputs.Count > 0 && inputs.Any(i => i is { IsConstant: true }))
+            {
+                // A constant input (often folded from a Shape chain) that does not fit is usually a model exported
+                // for other input sizes than it declares: say where the shapes came from.
+                throw new OctetException(e.Message + InputShapesHint(graph), e);
+            }
 
             bool foldable = definition.CanFold && inputs.All(i => i is null || i.IsConstant) && FitsFoldBudget(node, inputs, inference, ref foldBudget);
             KernelContext? folded = null;
@@ -110,6 +119,12 @@ public static class ShapeInference
                                      $"(Octet implements versions {string.Join(", ", definition.ImplementedVersions)})");
         return definition;
     }
+
+    /// <summary>The input shapes shape inference started from, and what to do if they are not the model's real ones.</summary>
+    internal static string InputShapesHint(ModelGraph graph) =>
+        $" (shapes here follow from the model's input shapes: {string.Join(", ", graph.Inputs.Select(i => $"{i} {graph.Tensor(i).ElementType.OnnxName()}{graph.Tensor(i).Shape}"))}; " +
+        "a constant that disagrees with them suggests the model was exported for other sizes than it declares: bind the real ones with --shape, " +
+        "replacing declared dimensions if needed)";
 
     /// <summary>
     /// Runs operator code so that a bug or an unanticipated input in it still ends as an error naming the

@@ -25,7 +25,7 @@ public static class ModelCompiler
     {
         options ??= new CompileOptions();
         var graph = OnnxModelLoader.Load(modelPath, options.Shapes);
-        var config = options.QuantizationConfigPath is { } configPath ? QuantizationConfig.Load(configPath, graph) : null;
+        var config = options.QuantizationConfigPath is { } configPath ? GraphPreparation.LoadConfig(configPath, graph) : null;
         return Compile(graph, File.ReadAllBytes(modelPath), config, options.Numerics);
     }
 

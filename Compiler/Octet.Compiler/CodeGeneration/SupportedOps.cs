@@ -12,11 +12,13 @@ public static class SupportedOps
         "Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "Sigmoid", "Exp", "Tanh", "LeakyRelu",
         "MaxPool", "AveragePool", "GlobalAveragePool", "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
         "Transpose", "Split", "Slice", "Softmax", "QuantizeLinear", "DequantizeLinear",
+        "Gather", "Cast",
     };
 
     public static readonly IReadOnlySet<string> Octet = new HashSet<string>(StringComparer.Ordinal)
     {
         "QConv", "QGemm", "QMatMul", "QAdd", "QMul", "Requantize", "Table", "QAveragePool", "QGlobalAveragePool", "Relayout",
+        "ISoftmax", "IGelu", "ILayerNorm", "IShiftAttention",
     };
 
     public static bool IsSupported(Node node) =>

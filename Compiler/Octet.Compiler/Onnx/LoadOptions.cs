@@ -18,4 +18,12 @@ public sealed class LoadOptions
     /// instead of refusing the model. Running a model needs real bindings.
     /// </summary>
     public bool BindUnknownDimsToOne { get; init; }
+
+    /// <summary>
+    /// Let <see cref="Shapes"/> replace input dimensions the model declares as fixed (each replacement is recorded
+    /// as a warning). For models whose declared input shape contradicts their own constants — e.g. the shared
+    /// <c>attention_distilbert.onnx</c> declares <c>input_1</c> [1,1,8] but holds an attention mask for 3 tokens, so
+    /// it loads only as [1,3,8]. Without it a binding that contradicts a fixed dimension is refused.
+    /// </summary>
+    public bool OverrideDeclaredDims { get; init; }
 }

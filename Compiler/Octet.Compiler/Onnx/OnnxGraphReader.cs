@@ -184,7 +184,11 @@ public static class OnnxGraphReader
             if (bound is not null)
             {
                 if (isStatic && d.DimValue != bound[i])
-                    throw new OctetException($"{path}: --shape {name} gives dim {i} = {bound[i]} but the model fixes it to {d.DimValue}");
+                {
+                    if (!options.OverrideDeclaredDims)
+                        throw new OctetException($"{path}: --shape {name} gives dim {i} = {bound[i]} but the model fixes it to {d.DimValue}");
+                    warnings.Add(new Warning($"input '{name}' dim {i}: the model declares {d.DimValue}; replaced by the binding {bound[i]}"));
+                }
                 dims[i] = bound[i];
             }
             else if (isStatic) dims[i] = d.DimValue;

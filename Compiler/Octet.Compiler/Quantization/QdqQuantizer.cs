@@ -267,7 +267,7 @@ public static class QdqQuantizer
     /// constant inputs.</item>
     /// </list>
     /// </summary>
-    private static void RaiseOpset(ModelGraph graph, int opset)
+    internal static void RaiseOpset(ModelGraph graph, int opset)
     {
         graph.OpsetImports[""] = opset;
         for (int i = 0; i < graph.Nodes.Count; i++)
@@ -308,6 +308,8 @@ public static class QdqQuantizer
         "Slice" when node.OpsetVersion < 10 && version >= 10 => ["starts", "ends", "axes"],
         "Squeeze" or "Unsqueeze" or "ReduceSum" when node.OpsetVersion < 13 && version >= 13 => ["axes"],
         "Split" when node.OpsetVersion < 13 && version >= 13 => ["split"],
+        "ReduceMean" or "ReduceMax" or "ReduceMin" or "ReduceProd" or "ReduceL1" or "ReduceL2" or "ReduceLogSum" or "ReduceLogSumExp"
+            or "ReduceSumSquare" when node.OpsetVersion < 18 && version >= 18 => ["axes"],
         _ => null,
     };
 

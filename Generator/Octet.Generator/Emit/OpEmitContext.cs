@@ -27,7 +27,22 @@ namespace Octet.Generator.Emit
             _tensors = tensors;
             _inlineConstants = inlineConstants;
             Code = code;
+            _bodyDepth = code.Depth;
         }
+
+        /// <summary>
+        /// An op context whose op may split its work over the model's worker team (see <see cref="SplitIntoUnits"/>):
+        /// <paramref name="unitsField"/> names the class field holding the delegate of the op's units method.
+        /// </summary>
+        public OpEmitContext(ModelPlan plan, PlanOp op, Dictionary<string, PlanTensor> tensors,
+            SortedDictionary<string, PlanTensor> inlineConstants, CodeWriter code, string unitsField)
+            : this(plan, op, tensors, inlineConstants, code)
+        {
+            _unitsField = unitsField;
+        }
+
+        private readonly int _bodyDepth;
+        private readonly string? _unitsField;
 
         public ModelPlan Plan { get; }
         public PlanOp Op { get; }
@@ -38,6 +53,38 @@ namespace Octet.Generator.Emit
 
         /// <summary>Records that this op cannot be emitted, and why (the message names what is unsupported).</summary>
         public void Unsupported(string reason) => _problems.Add(reason);
+
+        /// <summary>
+        /// True when the class around this op can run parts of it on a worker team: the model emitter sets this up; a
+        /// kernel body written on its own (kernel tests) cannot split, and emitters then write the plain loop.
+        /// </summary>
+        public bool CanSplit => _unitsField != null;
+
+        /// <summary>Work units the op was split into by <see cref="SplitIntoUnits"/>; 0 when it was not.</summary>
+        public int Units { get; private set; }
+
+        /// <summary>The body of the op's units method (parameters <c>int first, int end</c>) once <see cref="SplitIntoUnits"/> was called.</summary>
+        public CodeWriter? UnitsCode { get; private set; }
+
+        /// <summary>
+        /// Splits the op into <paramref name="units"/> independent work units: writes the op body's one statement (run
+        /// units [0, units) through the class's <c>RunUnits</c>, over its worker team when it has one, else on the
+        /// calling thread in one call) and returns the writer for the body of the units method, which must do the work
+        /// of units [<c>first</c>, <c>end</c>) and nothing else. Units must write disjoint outputs and give the same
+        /// integers however they are grouped, so that results do not depend on the thread count; each call of the
+        /// units method has its own stack, so scratch buffers belong in it. Call it at most once, with nothing else
+        /// written to <see cref="Code"/> before.
+        /// </summary>
+        public CodeWriter SplitIntoUnits(int units)
+        {
+            if (_unitsField == null) throw new InvalidOperationException("this op's class cannot split ops into units (check CanSplit)");
+            if (UnitsCode != null) throw new InvalidOperationException("the op is already split into units");
+            if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), units, "at least one unit");
+            Units = units;
+            Code.Line($"RunUnits({units}, {_unitsField});");
+            UnitsCode = new CodeWriter(_bodyDepth);
+            return UnitsCode;
+        }
 
         public PlanTensor Tensor(string name) => _tensors[name];
         public bool HasInput(int index) => index < Op.Inputs.Count && Op.Inputs[index].Length > 0;

@@ -4,6 +4,7 @@ using System.Linq;
 using Octet.Generator.Emit.DataMovement;
 using Octet.Generator.Emit.Float;
 using Octet.Generator.Emit.Int8;
+using Octet.Generator.Emit.Transformer;
 
 namespace Octet.Generator.Emit
 {
@@ -17,7 +18,7 @@ namespace Octet.Generator.Emit
         private static readonly Lazy<Dictionary<string, IOpEmitter>> byOpType = new Lazy<Dictionary<string, IOpEmitter>>(Build);
 
         public static IEnumerable<IOpEmitter> All =>
-            DataMovementEmitters.All.Concat(Int8Emitters.All).Concat(FloatEmitters.All);
+            DataMovementEmitters.All.Concat(TransformerEmitters.BeforeInt8).Concat(Int8Emitters.All).Concat(TransformerEmitters.All).Concat(FloatEmitters.All);
 
         private static Dictionary<string, IOpEmitter> Build()
         {

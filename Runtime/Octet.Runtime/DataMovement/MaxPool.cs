@@ -27,6 +27,12 @@ public static class MaxPool
             throw new ArgumentException($"input has {input.Length} elements and output {output.Length}; expected {inputCount} and {outputCount}");
         T lowest = typeof(T) == typeof(float) ? (T)(object)float.NegativeInfinity : T.MinValue;
 
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && channels >= Vector128<T>.Count)
+        {
+            NhwcVector(input, output, batch, inputHeight, inputWidth, channels, outputHeight, outputWidth,
+                kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, lowest);
+            return;
+        }
         for (int n = 0; n < batch; n++)
             for (int oh = 0; oh < outputHeight; oh++)
                 for (int ow = 0; ow < outputWidth; ow++)
@@ -51,6 +57,90 @@ public static class MaxPool
                 }
     }
 
+    /// <summary>
+    /// The same rule with each output pixel's channels held in a register across its window: the valid taps are visited in
+    /// the scalar order (kh, then kw), the first one loaded, each later one taken per lane only where strictly greater.
+    /// Channels go a vector at a time; the last vector ends at the last channel and overlaps the one before it, which
+    /// recomputes those lanes from the same taps (same values). Needs at least one vector of channels.
+    /// </summary>
+    private static void NhwcVector<T>(ReadOnlySpan<T> input, Span<T> output,
+        int batch, int inputHeight, int inputWidth, int channels, int outputHeight, int outputWidth,
+        int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
+        int dilationHeight, int dilationWidth, int padTop, int padLeft, T lowest)
+        where T : unmanaged, INumber<T>
+    {
+        int width = Vector128<T>.Count;
+        ref T px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
+        ref T py = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
+        Span<int> taps = stackalloc int[Math.Min(kernelHeight * kernelWidth, 1024)];
+        bool spill = kernelHeight * kernelWidth > taps.Length;
+        for (int n = 0; n < batch; n++)
+            for (int oh = 0; oh < outputHeight; oh++)
+                for (int ow = 0; ow < outputWidth; ow++)
+                {
+                    int pixel = ((n * outputHeight + oh) * outputWidth + ow) * channels;
+                    // The valid taps' input offsets, in the scalar order; both sides stay inside the spans (checked above).
+                    int count = 0;
+                    for (int kh = 0; kh < kernelHeight && !spill; kh++)
+                    {
+                        int ih = oh * strideHeight - padTop + kh * dilationHeight;
+                        if ((uint)ih >= (uint)inputHeight) continue;
+                        for (int kw = 0; kw < kernelWidth; kw++)
+                        {
+                            int iw = ow * strideWidth - padLeft + kw * dilationWidth;
+                            if ((uint)iw >= (uint)inputWidth) continue;
+                            taps[count++] = ((n * inputHeight + ih) * inputWidth + iw) * channels;
+                        }
+                    }
+                    if (spill)
+                    {
+                        // Windows of more than 1,024 taps: the span-based loop below handles them tap by tap.
+                        PoolPixelSlow(input, output.Slice(pixel, channels), n, oh, ow, inputHeight, inputWidth, channels,
+                            kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, lowest);
+                        continue;
+                    }
+                    if (count == 0)
+                    {
+                        output.Slice(pixel, channels).Fill(lowest);
+                        continue;
+                    }
+                    for (int c = 0; ; c += width)
+                    {
+                        if (c > channels - width) c = channels - width;
+                        var best = Vector128.LoadUnsafe(ref px, (nuint)(taps[0] + c));
+                        for (int t = 1; t < count; t++)
+                        {
+                            var value = Vector128.LoadUnsafe(ref px, (nuint)(taps[t] + c));
+                            best = Vector128.ConditionalSelect(Vector128.GreaterThan(value, best), value, best);
+                        }
+                        best.StoreUnsafe(ref py, (nuint)(pixel + c));
+                        if (c == channels - width) break;
+                    }
+                }
+    }
+
+    private static void PoolPixelSlow<T>(ReadOnlySpan<T> input, Span<T> best, int n, int oh, int ow, int inputHeight, int inputWidth, int channels,
+        int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int dilationHeight, int dilationWidth, int padTop, int padLeft, T lowest)
+        where T : unmanaged, INumber<T>
+    {
+        bool any = false;
+        for (int kh = 0; kh < kernelHeight; kh++)
+        {
+            int ih = oh * strideHeight - padTop + kh * dilationHeight;
+            if ((uint)ih >= (uint)inputHeight) continue;
+            for (int kw = 0; kw < kernelWidth; kw++)
+            {
+                int iw = ow * strideWidth - padLeft + kw * dilationWidth;
+                if ((uint)iw >= (uint)inputWidth) continue;
+                var tap = input.Slice(((n * inputHeight + ih) * inputWidth + iw) * channels, channels);
+                if (!any) tap.CopyTo(best);
+                else TakeGreater(tap, best);
+                any = true;
+            }
+        }
+        if (!any) best.Fill(lowest);
+    }
+
     /// <summary><c>best[c] = tap[c] &gt; best[c] ? tap[c] : best[c]</c> for every channel.</summary>
     internal static void TakeGreater<T>(ReadOnlySpan<T> tap, Span<T> best) where T : unmanaged, INumber<T>
     {
@@ -62,6 +152,17 @@ public static class MaxPool
                 var value = Vector128.Create(tap.Slice(c, Vector128<T>.Count));
                 var current = Vector128.Create((ReadOnlySpan<T>)best.Slice(c, Vector128<T>.Count));
                 Vector128.ConditionalSelect(Vector128.GreaterThan(value, current), value, current).CopyTo(best.Slice(c));
+            }
+            // The last channels as one more vector ending at the last channel. The rule is idempotent (a lane that
+            // already took this tap's value, or kept a value not below it, keeps what it has), so the lanes the loop
+            // above already did come out the same.
+            if (c < best.Length && best.Length >= Vector128<T>.Count)
+            {
+                int last = best.Length - Vector128<T>.Count;
+                var value = Vector128.Create(tap.Slice(last, Vector128<T>.Count));
+                var current = Vector128.Create((ReadOnlySpan<T>)best.Slice(last, Vector128<T>.Count));
+                Vector128.ConditionalSelect(Vector128.GreaterThan(value, current), value, current).CopyTo(best.Slice(last));
+                return;
             }
         }
         for (; c < best.Length; c++)

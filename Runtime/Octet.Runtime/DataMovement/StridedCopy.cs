@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Octet.Runtime.DataMovement;
 
@@ -38,6 +39,33 @@ public static class StridedCopy
         }
 
         int last = rank - 1;
+        if (!(sourceStrides[last] == 1 && destinationStrides[last] == 1))
+        {
+            // A dimension contiguous on both sides that is not the innermost (an NHWC Concat's channels listed
+            // before its pixels): walk it innermost instead, as block copies. The order of a copy's elements does
+            // not change what it writes (source and destination do not overlap).
+            int contiguous = -1;
+            for (int d = 0; d < last && contiguous < 0; d++)
+                if (sourceStrides[d] == 1 && destinationStrides[d] == 1 && shape[d] != 1) contiguous = d;
+            if (contiguous >= 0)
+            {
+                Span<int> reordered = stackalloc int[3 * MaxRank];
+                Span<int> fromStrides = reordered.Slice(0, rank), toStrides = reordered.Slice(MaxRank, rank), box = reordered.Slice(2 * MaxRank, rank);
+                sourceStrides.CopyTo(fromStrides);
+                destinationStrides.CopyTo(toStrides);
+                shape.CopyTo(box);
+                (fromStrides[contiguous], fromStrides[last]) = (fromStrides[last], fromStrides[contiguous]);
+                (toStrides[contiguous], toStrides[last]) = (toStrides[last], toStrides[contiguous]);
+                (box[contiguous], box[last]) = (box[last], box[contiguous]);
+                Copy(source, sourceOffset, fromStrides, destination, destinationOffset, toStrides, box);
+                return;
+            }
+            // A matrix transpose of bytes (relayout between NHWC and rowmajor): 16 × 16 tiles through vector shuffles.
+            if (rank == 2 && Unsafe.SizeOf<T>() == 1 && ByteTranspose.TryCopy(
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(source)), source.Length), sourceOffset, sourceStrides,
+                    MemoryMarshal.CreateSpan(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(destination)), destination.Length), destinationOffset, destinationStrides, shape))
+                return;
+        }
         int run = shape[last];
         bool contiguousRuns = sourceStrides[last] == 1 && destinationStrides[last] == 1;
         Span<int> index = stackalloc int[MaxRank];

@@ -68,11 +68,42 @@ public static class DepthwiseConv
     {
         int channels = acc.Length;
         Validate(x.Length, tapOffsets, packed.Length, channels);
-        // The AVX2 path pads with x_zero_point as a value of the input's type (one byte per channel).
+        CheckZeroPoint<T>(xZeroPoint);
+        AccumulateChecked(x, tapOffsets, xZeroPoint, packed, acc);
+    }
+
+    /// <summary>The vector paths pad with x_zero_point as a value of the input's type (one byte per channel).</summary>
+    internal static void CheckZeroPoint<T>(int xZeroPoint)
+    {
         if ((uint)(typeof(T) == typeof(sbyte) ? xZeroPoint + 128 : xZeroPoint) > 255u)
             throw new ArgumentOutOfRangeException(nameof(xZeroPoint), $"x_zero_point {xZeroPoint} is not a value of the input's type {typeof(T).Name}");
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate{T}"/> once the caller has established what <see cref="Validate"/> and <see cref="CheckZeroPoint{T}"/>
+    /// check (every tap inside the input, enough packed weights, a padding value of the input's type).
+    /// </summary>
+    internal static void AccumulateChecked<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc) where T : unmanaged
+    {
+        int channels = acc.Length;
         int c = 0;
-        if (Avx2.IsSupported) c = AccumulateAvx2(x, tapOffsets, xZeroPoint, packed, acc);
+        if (Avx512BW.IsSupported && channels >= 16)
+        {
+            c = AccumulateAvx512(x, tapOffsets, xZeroPoint, packed, acc);
+            if (c <= channels - 8) c = AccumulateAvx2(x, tapOffsets, xZeroPoint, packed, acc, c);
+            if (c < channels) AccumulateTailAvx2(x, tapOffsets, xZeroPoint, packed, acc, c);
+            return;
+        }
+        if (Avx2.IsSupported)
+        {
+            c = AccumulateAvx2(x, tapOffsets, xZeroPoint, packed, acc);
+            // The last channels as one more group of eight ending at the last channel, adding only in the lanes not done yet.
+            if (c < channels && channels >= 8)
+            {
+                AccumulateTailAvx2(x, tapOffsets, xZeroPoint, packed, acc, c);
+                return;
+            }
+        }
         else if (Vector128.IsHardwareAccelerated) c = AccumulateVector128(x, tapOffsets, xZeroPoint, packed, acc);
         AccumulateScalar(x, tapOffsets, xZeroPoint, packed, acc, c);
     }
@@ -126,6 +157,61 @@ public static class DepthwiseConv
     /// Returns where the scalar tail starts.
     /// </summary>
     internal static int AccumulateAvx2<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc)
+        where T : unmanaged => AccumulateAvx2(x, tapOffsets, xZeroPoint, packed, acc, 0);
+
+    /// <summary>
+    /// Sixteen channels at a time in one 512-bit register: two taps' 16 bytes interleaved (punpckl/hbw), widened to 32 int16
+    /// values (vpmovsxbw/vpmovzxbw) and multiplied with the packed weight pairs by one vpmaddwd. Thirty-two channels go in
+    /// two independent registers while they last. Returns where the rest starts.
+    /// </summary>
+    internal static int AccumulateAvx512<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc)
+        where T : unmanaged
+    {
+        int channels = acc.Length, taps = tapOffsets.Length;
+        ref T px = ref MemoryMarshal.GetReference(x);
+        ref short pw = ref MemoryMarshal.GetReference(packed);
+        ref int pa = ref MemoryMarshal.GetReference(acc);
+        ref int po = ref MemoryMarshal.GetReference(tapOffsets);
+        var padding = Vector128.Create(unchecked((byte)xZeroPoint));
+        int c = 0;
+        for (; c <= channels - 32; c += 32)
+        {
+            var sum0 = Vector512.LoadUnsafe(ref pa, (nuint)c);
+            var sum1 = Vector512.LoadUnsafe(ref pa, (nuint)(c + 16));
+            for (int t = 0; t < taps; t += 2)
+            {
+                int first = Unsafe.Add(ref po, t), second = t + 1 < taps ? Unsafe.Add(ref po, t + 1) : -1;
+                ref short weights = ref Unsafe.Add(ref pw, PackedIndex(t, c, channels));
+                sum0 += Avx512BW.MultiplyAddAdjacent(Widen512<T>(Load16(ref px, first, c, padding), Load16(ref px, second, c, padding)), Vector512.LoadUnsafe(ref weights));
+                sum1 += Avx512BW.MultiplyAddAdjacent(Widen512<T>(Load16(ref px, first, c + 16, padding), Load16(ref px, second, c + 16, padding)), Vector512.LoadUnsafe(ref weights, 32));
+            }
+            sum0.StoreUnsafe(ref pa, (nuint)c);
+            sum1.StoreUnsafe(ref pa, (nuint)(c + 16));
+        }
+        for (; c <= channels - 16; c += 16)
+        {
+            var sum = Vector512.LoadUnsafe(ref pa, (nuint)c);
+            for (int t = 0; t < taps; t += 2)
+            {
+                int first = Unsafe.Add(ref po, t), second = t + 1 < taps ? Unsafe.Add(ref po, t + 1) : -1;
+                sum += Avx512BW.MultiplyAddAdjacent(Widen512<T>(Load16(ref px, first, c, padding), Load16(ref px, second, c, padding)),
+                    Vector512.LoadUnsafe(ref Unsafe.Add(ref pw, PackedIndex(t, c, channels))));
+            }
+            sum.StoreUnsafe(ref pa, (nuint)c);
+        }
+        return c;
+    }
+
+    /// <summary>Sixteen channels of two taps, interleaved channel by channel and widened to int16 by type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> Widen512<T>(Vector128<byte> first, Vector128<byte> second) where T : unmanaged
+    {
+        var interleaved = Vector256.Create(Sse2.UnpackLow(first, second), Sse2.UnpackHigh(first, second));
+        return typeof(T) == typeof(sbyte) ? Avx512BW.ConvertToVector512Int16(interleaved.AsSByte()) : Avx512BW.ConvertToVector512Int16(interleaved);
+    }
+
+    /// <summary><see cref="AccumulateAvx2{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{short}, Span{int})"/> from channel <paramref name="start"/> on.</summary>
+    internal static int AccumulateAvx2<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc, int start)
         where T : unmanaged
     {
         int channels = acc.Length, taps = tapOffsets.Length;
@@ -136,7 +222,7 @@ public static class DepthwiseConv
         // x_zero_point is a value of the input's type, so a padded tap is that byte in every channel; the phantom tap
         // after an odd last one reads it too and meets zero weights.
         var padding = Vector128.Create(unchecked((byte)xZeroPoint));
-        int c = 0;
+        int c = start;
         for (; c <= channels - 16; c += 16)
         {
             var sum0 = Vector256.LoadUnsafe(ref pa, (nuint)c);
@@ -165,6 +251,35 @@ public static class DepthwiseConv
             sum.StoreUnsafe(ref pa, (nuint)c);
         }
         return c;
+    }
+
+    /// <summary>
+    /// Channels [<paramref name="start"/>, channels) for 0 &lt; channels − start &lt; 8 ≤ channels: the group of eight ending at
+    /// the last channel is summed as in <see cref="AccumulateAvx2{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{short}, Span{int}, int)"/>, and its sums are added to the accumulators only in the
+    /// lanes from <paramref name="start"/> on (the lanes before it were done by the main loop and get 0 added).
+    /// </summary>
+    internal static void AccumulateTailAvx2<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc, int start)
+        where T : unmanaged
+    {
+        int channels = acc.Length, taps = tapOffsets.Length;
+        int c = channels - 8;
+        if (c < 0 || start < c || start >= channels)
+            throw new ArgumentOutOfRangeException(nameof(start), $"the tail group needs 8 ≤ channels ({channels}) and start ({start}) in [{channels - 8}, {channels})");
+        ref T px = ref MemoryMarshal.GetReference(x);
+        ref short pw = ref MemoryMarshal.GetReference(packed);
+        ref int pa = ref MemoryMarshal.GetReference(acc);
+        ref int po = ref MemoryMarshal.GetReference(tapOffsets);
+        var padding = Vector128.Create(unchecked((byte)xZeroPoint));
+        var sum = Vector256<int>.Zero;
+        for (int t = 0; t < taps; t += 2)
+        {
+            var first = Load8(ref px, Unsafe.Add(ref po, t), c, padding);
+            var second = Load8(ref px, t + 1 < taps ? Unsafe.Add(ref po, t + 1) : -1, c, padding);
+            var weights = Vector256.LoadUnsafe(ref Unsafe.Add(ref pw, PackedIndex(t, c, channels)));
+            sum = Avx2.Add(sum, Avx2.MultiplyAddAdjacent(Widen<T>(Sse2.UnpackLow(first, second)), weights));
+        }
+        var keep = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(start - c));
+        (Vector256.LoadUnsafe(ref pa, (nuint)c) + (sum & keep)).StoreUnsafe(ref pa, (nuint)c);
     }
 
     /// <summary>The portable path (Arm and others): eight channels at a time, widened through int16. Returns where the scalar tail starts.</summary>

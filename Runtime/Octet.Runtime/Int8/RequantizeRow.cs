@@ -46,18 +46,27 @@ public static class RequantizeRow
     /// its outputs at r · <paramref name="outputStride"/> (one call per block of pixels instead of one per pixel).
     /// </summary>
     public static void FixedPoint(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
-        int zeroPoint, int min, int max, Span<sbyte> output, int outputStride, int rows, int count)
-    {
-        for (int r = 0; r < rows; r++)
-            FixedPoint<sbyte>(products.Slice(r * productStride, count), bias, multipliers, shifts, zeroPoint, min, max, output.Slice(r * outputStride, count));
-    }
+        int zeroPoint, int min, int max, Span<sbyte> output, int outputStride, int rows, int count) =>
+        FixedPointBlock(products, productStride, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride, rows, count);
 
     /// <inheritdoc cref="FixedPoint(ReadOnlySpan{int}, int, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, int, Span{sbyte}, int, int, int)"/>
     public static void FixedPoint(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
-        int zeroPoint, int min, int max, Span<byte> output, int outputStride, int rows, int count)
+        int zeroPoint, int min, int max, Span<byte> output, int outputStride, int rows, int count) =>
+        FixedPointBlock(products, productStride, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride, rows, count);
+
+    /// <summary>
+    /// The block form: the per-channel constants are checked once for the block (the slices below check each row's
+    /// extent), then each row goes through the row kernel without repeating the checks.
+    /// </summary>
+    private static void FixedPointBlock<T>(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output, int outputStride, int rows, int count) where T : unmanaged
     {
+        if (rows <= 0) return;
+        Check(count, bias.Length, multipliers.Length, count);
+        Check(count, bias.Length, shifts.Length, count);
+        var rowBias = bias.IsEmpty ? bias : bias.Slice(0, count);
         for (int r = 0; r < rows; r++)
-            FixedPoint<byte>(products.Slice(r * productStride, count), bias, multipliers, shifts, zeroPoint, min, max, output.Slice(r * outputStride, count));
+            FixedPointChecked(products.Slice(r * productStride, count), rowBias, multipliers, shifts, zeroPoint, min, max, output.Slice(r * outputStride, count));
     }
 
     /// <summary>The float mode of the block form (see the fixed-point one).</summary>
@@ -82,8 +91,29 @@ public static class RequantizeRow
         int n = output.Length;
         Check(products.Length, bias.Length, multipliers.Length, n);
         Check(products.Length, bias.Length, shifts.Length, n);
+        FixedPointChecked(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+    }
+
+    /// <summary>The fixed-point row once the caller has checked the lengths (<see cref="Check"/>) itself, for kernels that requantize many rows.</summary>
+    internal static void FixedPointChecked<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        int n = output.Length;
         int start = 0;
-        if (Avx2.IsSupported && n >= 8) start = FixedPointAvx2(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+        if (Avx512F.IsSupported && Avx512BW.IsSupported && n >= 16)
+        {
+            start = FixedPointAvx512(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+            // The last channels as one more group ending at n: it overlaps channels already written and writes the
+            // same values there again (each output depends only on its own channel's inputs).
+            if (start < n) FixedPointGroupAvx512(products, bias, multipliers, shifts, zeroPoint, min, max, output, n - 16);
+            return;
+        }
+        if (Avx2.IsSupported && n >= 8)
+        {
+            start = FixedPointAvx2(products, bias, multipliers, shifts, zeroPoint, min, max, output);
+            if (start < n) FixedPointGroupAvx2(products, bias, multipliers, shifts, zeroPoint, min, max, output, n - 8);
+            return;
+        }
         FixedPointScalar(products, bias, multipliers, shifts, zeroPoint, min, max, output, start);
     }
 
@@ -97,7 +127,7 @@ public static class RequantizeRow
         FloatScalar(products, bias, scales, zeroPoint, min, max, output, start);
     }
 
-    private static void Check(int products, int bias, int constants, int n)
+    internal static void Check(int products, int bias, int constants, int n)
     {
         if (products < n || (bias != 0 && bias < n) || (constants != 1 && constants < n))
             throw new ArgumentException($"RequantizeRow: {n} outputs need as many products ({products}), bias values ({bias}, or none) and per-channel constants ({constants}, or one)");
@@ -139,11 +169,23 @@ public static class RequantizeRow
         values.Length == 1 ? Vector256.Create(values[0]) : Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)j);
 
     /// <summary>
-    /// Whole groups of eight channels; returns where the scalar tail starts. A group with a shift outside the vector
-    /// path's range goes through the scalar specification.
+    /// Whole groups of eight channels; returns where the scalar tail starts. Channels whose right shift is 63 or more
+    /// (a multiplier below 2^−32: the scalar result is 0) go through the vector path with multiplier 0; a group with
+    /// a left shift goes through the scalar specification.
     /// </summary>
     internal static int FixedPointAvx2<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        int j = 0;
+        for (; j <= output.Length - 8; j += 8)
+            FixedPointGroupAvx2(products, bias, multipliers, shifts, zeroPoint, min, max, output, j);
+        return j;
+    }
+
+    /// <summary>Channels [j, j + 8) (see <see cref="FixedPointAvx2"/>); the caller guarantees j + 8 ≤ the row length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FixedPointGroupAvx2<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output, int j) where T : unmanaged
     {
         ref int pp = ref MemoryMarshal.GetReference(products);
         ref int pb = ref MemoryMarshal.GetReference(bias);
@@ -153,30 +195,88 @@ public static class RequantizeRow
         var zp = Vector256.Create(zeroPoint);
         var one = Vector256.Create(1UL);
         var bias62 = Vector256.Create(1UL << 62);
-        int j = 0;
-        for (; j <= output.Length - 8; j += 8)
+        var acc = Vector256.LoadUnsafe(ref pp, (nuint)j);
+        if (!bias.IsEmpty) acc += Vector256.LoadUnsafe(ref pb, (nuint)j);
+        var m = Load8(multipliers, j);
+        var rightShift = Vector256.Create(31) - Load8(shifts, j);
+        if (Vector256.LessThanOrEqualAny(rightShift, Vector256<int>.Zero))
         {
-            var acc = Vector256.LoadUnsafe(ref pp, (nuint)j);
-            if (!bias.IsEmpty) acc += Vector256.LoadUnsafe(ref pb, (nuint)j);
-            var m = Load8(multipliers, j);
-            var rightShift = Vector256.Create(31) - Load8(shifts, j);
-            if (Vector256.GreaterThanAny((rightShift - Vector256<int>.One).AsUInt32(), Vector256.Create(61u)))
-            {
-                FixedPointScalar(products.Slice(0, j + 8), bias.IsEmpty ? bias : bias.Slice(0, j + 8), multipliers, shifts, zeroPoint, min, max, output.Slice(0, j + 8), j);
-                continue;
-            }
-            // Even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7) as 64-bit values.
-            var shiftEven = (rightShift.AsInt64() & Vector256.Create(0xFFFFFFFFL)).AsUInt64();
-            var shiftOdd = Avx2.ShiftRightLogical(rightShift.AsInt64(), 32).AsUInt64();
-            var even = Round(Avx2.Multiply(acc, m), shiftEven, one, bias62);
-            var odd = Round(Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()), shiftOdd, one, bias62);
-            even = Vector256.Min(Vector256.Max(even, low), high);
-            odd = Vector256.Min(Vector256.Max(odd, low), high);
-            // Back to eight int32 lanes: each clamped value fits in its low 32 bits.
-            var values = ((even & Vector256.Create(0xFFFFFFFFL)) | Avx2.ShiftLeftLogical(odd, 32)).AsInt32() + zp;
-            StoreNarrow<T>(values, ref Unsafe.Add(ref po, j));
+            FixedPointScalar(products.Slice(0, j + 8), bias.IsEmpty ? bias : bias.Slice(0, j + 8), multipliers, shifts, zeroPoint, min, max, output.Slice(0, j + 8), j);
+            return;
         }
+        // A right shift of 63 or more rounds |acc · M0| < 2^62 to 0: the same as multiplier 0 with any valid shift.
+        var vanishing = Vector256.GreaterThan(rightShift, Vector256.Create(62));
+        m = Vector256.AndNot(m, vanishing);
+        rightShift = Vector256.ConditionalSelect(vanishing, Vector256<int>.One, rightShift);
+        // Even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7) as 64-bit values.
+        var shiftEven = (rightShift.AsInt64() & Vector256.Create(0xFFFFFFFFL)).AsUInt64();
+        var shiftOdd = Avx2.ShiftRightLogical(rightShift.AsInt64(), 32).AsUInt64();
+        var even = Round(Avx2.Multiply(acc, m), shiftEven, one, bias62);
+        var odd = Round(Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()), shiftOdd, one, bias62);
+        even = Vector256.Min(Vector256.Max(even, low), high);
+        odd = Vector256.Min(Vector256.Max(odd, low), high);
+        // Back to eight int32 lanes: each clamped value fits in its low 32 bits.
+        var values = ((even & Vector256.Create(0xFFFFFFFFL)) | Avx2.ShiftLeftLogical(odd, 32)).AsInt32() + zp;
+        StoreNarrow<T>(values, ref Unsafe.Add(ref po, j));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Load16(ReadOnlySpan<int> values, int j) =>
+        values.Length == 1 ? Vector512.Create(values[0]) : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)j);
+
+    /// <summary>The AVX-512 form of <see cref="FixedPointAvx2"/>: whole groups of sixteen channels; returns where the rest starts.</summary>
+    internal static int FixedPointAvx512<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
+    {
+        int j = 0;
+        for (; j <= output.Length - 16; j += 16)
+            FixedPointGroupAvx512(products, bias, multipliers, shifts, zeroPoint, min, max, output, j);
         return j;
+    }
+
+    /// <summary>Channels [j, j + 16), the same integers as <see cref="FixedPointGroupAvx2"/> on 512-bit registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void FixedPointGroupAvx512<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        int zeroPoint, int min, int max, Span<T> output, int j) where T : unmanaged
+    {
+        ref int pp = ref MemoryMarshal.GetReference(products);
+        ref int pb = ref MemoryMarshal.GetReference(bias);
+        ref byte po = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(output));
+        var acc = Vector512.LoadUnsafe(ref pp, (nuint)j);
+        if (!bias.IsEmpty) acc += Vector512.LoadUnsafe(ref pb, (nuint)j);
+        var m = Load16(multipliers, j);
+        var rightShift = Vector512.Create(31) - Load16(shifts, j);
+        if (Vector512.LessThanOrEqualAny(rightShift, Vector512<int>.Zero))
+        {
+            FixedPointScalar(products.Slice(0, j + 16), bias.IsEmpty ? bias : bias.Slice(0, j + 16), multipliers, shifts, zeroPoint, min, max, output.Slice(0, j + 16), j);
+            return;
+        }
+        var vanishing = Vector512.GreaterThan(rightShift, Vector512.Create(62));
+        m = Vector512.AndNot(m, vanishing);
+        rightShift = Vector512.ConditionalSelect(vanishing, Vector512<int>.One, rightShift);
+        var one = Vector512.Create(1UL);
+        var bias62 = Vector512.Create(1UL << 62);
+        var low = Vector512.Create((long)(min - zeroPoint));
+        var high = Vector512.Create((long)(max - zeroPoint));
+        var lowMask = Vector512.Create(0xFFFFFFFFL);
+        var shiftEven = (rightShift.AsInt64() & lowMask).AsUInt64();
+        var shiftOdd = Vector512.ShiftRightLogical(rightShift.AsInt64(), 32).AsUInt64();
+        var even = Round512(Avx512F.Multiply(acc, m), shiftEven, one, bias62);
+        var odd = Round512(Avx512F.Multiply(Vector512.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Vector512.ShiftRightLogical(m.AsInt64(), 32).AsInt32()), shiftOdd, one, bias62);
+        even = Vector512.Min(Vector512.Max(even, low), high);
+        odd = Vector512.Min(Vector512.Max(odd, low), high);
+        var values = ((even & lowMask) | Vector512.ShiftLeft(odd, 32)).AsInt32() + Vector512.Create(zeroPoint);
+        // Every value is inside the 8-bit type's range: truncating to bytes (vpmovdb) keeps it.
+        var bytes = Avx512F.ConvertToVector128Byte(values.AsUInt32());
+        bytes.StoreUnsafe(ref Unsafe.Add(ref po, j));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<long> Round512(Vector512<long> product, Vector512<ulong> rightShift, Vector512<ulong> one, Vector512<ulong> bias62)
+    {
+        var rounding = Avx512F.ShiftLeftLogicalVariable(one, rightShift - one);
+        var shifted = Avx512F.ShiftRightLogicalVariable(product.AsUInt64() + rounding + bias62, rightShift);
+        return (shifted - Avx512F.ShiftRightLogicalVariable(bias62, rightShift)).AsInt64();
     }
 
     /// <summary>floor((p + 2^(r − 1)) / 2^r) for |p| &lt; 2^62 and 1 ≤ r ≤ 62, through unsigned arithmetic (see the class summary).</summary>

@@ -43,6 +43,30 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void Ort_float_runs_the_float_model_against_the_int8_plan()
+    {
+        var json = BenchJson(Mnist, "--quant", MnistConfig, "--ort", "float");
+        Assert.Equal("integer-only", json.GetProperty("numerics").GetString());
+        Assert.Equal("the float model (--ort float)", json.GetProperty("ort_model").GetString());
+        AssertConsistentTimes(json);
+        // int8 against float on the stored digit: the logits differ by quantization error, not by orders of magnitude.
+        Assert.InRange(json.GetProperty("max_abs_diff").GetDouble(), 0, 5);
+    }
+
+    [Fact]
+    public void Transformer_config_names_fused_tensors_and_benches_against_the_float_model()
+    {
+        // The stored bert_toy config names tensors of the fused graph (LayerNorm, GELU, linear layers as Gemm), so
+        // bench must check it against that graph, as compile does.
+        string[] shapes = ["--shape", "input_ids=1x8", "--shape", "token_type_ids=1x8", "--shape", "input_mask=1x8"];
+        var model = TestData.Synthetic("bert_toy_optimized.onnx");
+        var config = Path.Combine(TestData.Folder, "configs", "bert_toy_optimized.quant.json");
+        var json = BenchJson([model, .. shapes, "--quant", config, "--ort", "float"]);
+        Assert.Equal("integer-only", json.GetProperty("numerics").GetString());
+        AssertConsistentTimes(json);
+    }
+
+    [Fact]
     public void Int8_plan_in_ort_compatible_numerics_matches_the_export_exactly()
     {
         // ort-compatible requantization is bit-exact with ONNX Runtime on the QDQ export (the verify tests

@@ -55,6 +55,20 @@ public enum GeluMethod
     Ibert,
 }
 
+/// <summary>
+/// How integer-only lowering quantizes post-Softmax probabilities where they feed attention's A·V
+/// (<c>transformer.softmax_quantizer</c>).
+/// </summary>
+public enum SoftmaxQuantizer
+{
+    /// <summary><c>uniform</c>: ISoftmax's 8-bit 1/256 grid, then QMatMul (the default).</summary>
+    Uniform,
+    /// <summary><c>log2</c>: codes round(−log2 p) (RepQ-ViT), A·V by shifts in IShiftAttention.</summary>
+    Log2,
+    /// <summary><c>logsqrt2</c>: codes round(−2 log2 p), twice as fine; odd codes add one √2 multiply per output.</summary>
+    LogSqrt2,
+}
+
 /// <summary>The spellings the JSON format uses for the config's enumerations, in one place.</summary>
 public static class ConfigNames
 {
@@ -64,18 +78,21 @@ public static class ConfigNames
     public static readonly IReadOnlyList<string> PrecisionNames = ["float32"];
     public static readonly IReadOnlyList<string> SoftmaxNames = ["ibert", "shiftmax"];
     public static readonly IReadOnlyList<string> GeluNames = ["table", "shiftgelu", "ibert"];
+    public static readonly IReadOnlyList<string> SoftmaxQuantizerNames = ["uniform", "log2", "logsqrt2"];
 
     public static string Name(this CalibrationMethod method) => MethodNames[(int)method];
     public static string Name(this NumericsMode mode) => NumericsNames[(int)mode];
     public static string Name(this NodePrecision precision) => PrecisionNames[(int)precision];
     public static string Name(this SoftmaxMethod method) => SoftmaxNames[(int)method];
     public static string Name(this GeluMethod method) => GeluNames[(int)method];
+    public static string Name(this SoftmaxQuantizer quantizer) => SoftmaxQuantizerNames[(int)quantizer];
 
     public static bool TryParseMethod(string text, out CalibrationMethod method) => TryFind(MethodNames, text, out method);
     public static bool TryParseNumerics(string text, out NumericsMode mode) => TryFind(NumericsNames, text, out mode);
     public static bool TryParsePrecision(string text, out NodePrecision precision) => TryFind(PrecisionNames, text, out precision);
     public static bool TryParseSoftmax(string text, out SoftmaxMethod method) => TryFind(SoftmaxNames, text, out method);
     public static bool TryParseGelu(string text, out GeluMethod method) => TryFind(GeluNames, text, out method);
+    public static bool TryParseSoftmaxQuantizer(string text, out SoftmaxQuantizer quantizer) => TryFind(SoftmaxQuantizerNames, text, out quantizer);
 
     /// <summary>"int8" or "uint8": the only storage types the config accepts (8-bit quantization).</summary>
     public static bool TryParseType(string text, out ElementType type)

@@ -21,7 +21,7 @@ internal sealed partial class ConfigReader
     private static readonly string[] TensorKeys = ["min", "max", "scale", "zero_point", "keep_float"];
     private static readonly string[] NodeKeys = ["precision"];
     private static readonly string[] CalibrationKeys = ["method", "samples", "data", "input_scale"];
-    private static readonly string[] TransformerKeys = ["softmax", "gelu"];
+    private static readonly string[] TransformerKeys = ["softmax", "gelu", "softmax_quantizer", "softmax_log_bits", "pre_rmsnorm"];
 
     internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> SectionKeys = new Dictionary<string, IReadOnlyList<string>>
     {
@@ -124,6 +124,16 @@ internal sealed partial class ConfigReader
             settings = settings with { Softmax = ReadEnum<SoftmaxMethod>(softmax, Child(path, "softmax"), "softmax method", ConfigNames.SoftmaxNames, ConfigNames.TryParseSoftmax) };
         if (keys.TryGetValue("gelu", out var gelu))
             settings = settings with { Gelu = ReadEnum<GeluMethod>(gelu, Child(path, "gelu"), "gelu method", ConfigNames.GeluNames, ConfigNames.TryParseGelu) };
+        if (keys.TryGetValue("softmax_quantizer", out var quantizer))
+            settings = settings with { SoftmaxQuantizer = ReadEnum<SoftmaxQuantizer>(quantizer, Child(path, "softmax_quantizer"), "softmax quantizer", ConfigNames.SoftmaxQuantizerNames, ConfigNames.TryParseSoftmaxQuantizer) };
+        if (keys.TryGetValue("softmax_log_bits", out var logBits))
+        {
+            int bits = Integer(logBits, Child(path, "softmax_log_bits"));
+            if (bits is < 1 or > 8) throw Fail(Child(path, "softmax_log_bits"), $"must be an integer from 1 to 8, got {Raw(logBits)}");
+            settings = settings with { SoftmaxLogBits = bits };
+        }
+        if (keys.TryGetValue("pre_rmsnorm", out var preRmsNorm))
+            settings = settings with { PreRmsNorm = Boolean(preRmsNorm, Child(path, "pre_rmsnorm")) };
         return settings;
     }
 

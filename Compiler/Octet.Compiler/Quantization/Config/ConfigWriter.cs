@@ -40,6 +40,14 @@ internal static class ConfigWriter
                 writer.WriteStartObject("transformer");
                 writer.WriteString("softmax", config.Transformer.Softmax.Name());
                 writer.WriteString("gelu", config.Transformer.Gelu.Name());
+                // The softmax quantizer keys only when not the defaults, so configs written before they existed keep their bytes.
+                var defaults = new TransformerSettings();
+                if (config.Transformer.SoftmaxQuantizer != defaults.SoftmaxQuantizer || config.Transformer.SoftmaxLogBits != defaults.SoftmaxLogBits)
+                {
+                    writer.WriteString("softmax_quantizer", config.Transformer.SoftmaxQuantizer.Name());
+                    writer.WriteNumber("softmax_log_bits", config.Transformer.SoftmaxLogBits);
+                }
+                if (config.Transformer.PreRmsNorm) writer.WriteBoolean("pre_rmsnorm", true);
                 writer.WriteEndObject();
             }
 

@@ -170,18 +170,32 @@ public sealed record NodeSettings
 
 /// <summary>
 /// The <c>transformer</c> section: the integer algorithm for Softmax (ISoftmax) and for GELU (IGelu, or the
-/// exact table). Used by integer-only lowering only; ort-compatible numerics keep these operators in float.
+/// exact table), and the quantizer of post-Softmax probabilities feeding A·V. Used by integer-only lowering only; ort-compatible numerics keep these operators in float.
 /// </summary>
 public sealed record TransformerSettings
 {
     public SoftmaxMethod Softmax { get; init; } = SoftmaxMethod.Ibert;
     public GeluMethod Gelu { get; init; } = GeluMethod.Table;
+    /// <summary>How post-Softmax probabilities feeding A·V are quantized: uniform 1/256, or log2 / log√2 codes (IShiftAttention).</summary>
+    public SoftmaxQuantizer SoftmaxQuantizer { get; init; } = SoftmaxQuantizer.Uniform;
+    /// <summary>Bits of the log codes, 1..8 (used by log2 / logsqrt2 only).</summary>
+    public int SoftmaxLogBits { get; init; } = TransformerLoweringOptions.DefaultSoftmaxLogBits;
+    /// <summary>
+    /// Apply <see cref="Patterns.PreRmsNormConversion"/> (center the residual stream so every LayerNorm is an
+    /// RMSNorm) to the float graph before calibrating; a model that does not qualify is refused with the reason.
+    /// Every tool that reads the config applies it to the graph it describes
+    /// (<c>CodeGeneration.GraphPreparation.DescribedGraph</c>), and <c>octet quantize --pre-rmsnorm</c> calibrates that graph.
+    /// </summary>
+    public bool PreRmsNorm { get; init; }
 
-    /// <summary>True when both methods are the defaults (the writer then leaves the section out).</summary>
+    /// <summary>True when every setting is the default (the writer then leaves the section out).</summary>
     public bool IsDefault => this == new TransformerSettings();
 
     /// <summary>The lowering options naming the same methods (the config's spellings are the operators' method names).</summary>
-    public TransformerLoweringOptions ToLoweringOptions() => new() { Softmax = Softmax.Name(), Gelu = Gelu.Name() };
+    public TransformerLoweringOptions ToLoweringOptions() => new()
+    {
+        Softmax = Softmax.Name(), Gelu = Gelu.Name(), SoftmaxQuantizer = SoftmaxQuantizer.Name(), SoftmaxLogBits = SoftmaxLogBits,
+    };
 }
 
 /// <summary>How a config's ranges were calibrated: method, number of samples, data, input scaling.</summary>

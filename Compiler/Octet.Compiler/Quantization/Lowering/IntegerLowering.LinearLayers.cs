@@ -74,6 +74,7 @@ public sealed partial class IntegerLowering
         {
             // Two activations (e.g. attention's Q·Kᵀ): per-tensor parameters on both sides.
             if (!b.Parameters.IsPerTensor) return false;
+            if (LowerShiftAttention(node, a, b)) return true;
             var r = QuantizedResult(node.Outputs[0], allowActivation: false);
             if (r is null) return false;
             var attrs = new Dictionary<string, Attribute>(StringComparer.Ordinal)

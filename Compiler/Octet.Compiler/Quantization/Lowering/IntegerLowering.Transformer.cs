@@ -44,6 +44,34 @@ public sealed partial class IntegerLowering
         return true;
     }
 
+    /// <summary>
+    /// MatMul(Â, V̂) where Â is the quantized output of a last-axis Softmax of a quantized tensor, with a log2
+    /// or log√2 softmax quantizer chosen: IShiftAttention from the scores and V. The ISoftmax emitted for
+    /// the Softmax is then dead unless something else reads it.
+    /// </summary>
+    private bool LowerShiftAttention(Node matMul, Dequantized a, Dequantized v)
+    {
+        if (_mode != NumericsMode.IntegerOnly || _transformer.SoftmaxQuantizer == TransformerLoweringOptions.UniformQuantizer) return false;
+        var quantize = _graph.Producer(a.Quantized);
+        if (quantize is not { OpType: "QuantizeLinear" }) return false;
+        var softmax = _graph.Producer(quantize.Inputs[0]);
+        if (softmax is not { OpType: "Softmax", Domain: "" }) return false;
+        var scores = SourceOf(softmax.Inputs[0]);
+        if (scores is null || !scores.Parameters.IsPerTensor || scores.Parameters.StorageType == ElementType.Int32) return false;
+        var scoreShape = _graph.Tensor(softmax.Inputs[0]).Shape;
+        var valueShape = _graph.Tensor(matMul.Inputs[1]).Shape;
+        int axis = (int)softmax.GetInt("axis", softmax.OpsetVersion < 13 ? 1 : -1);
+        if (scoreShape.Rank < 2 || (axis < 0 ? axis + scoreShape.Rank : axis) != scoreShape.Rank - 1 || valueShape.Rank != scoreShape.Rank) return false;
+        for (int d = 0; d < scoreShape.Rank - 2; d++) if (scoreShape[d] != valueShape[d]) return false; // no broadcasting
+        if (v.Parameters.StorageType == ElementType.Int32) return false;
+        var result = QuantizedResult(matMul.Outputs[0], allowActivation: false);
+        if (result is null) return false;
+        var attributes = IShiftAttention.Create(_transformer.Softmax, _transformer.SoftmaxQuantizer, _transformer.SoftmaxLogBits,
+            scores.Parameters.Scale, v.Parameters, result.Value.Output);
+        Emit("IShiftAttention", [scores.Quantized, v.Quantized], result.Value.Quantize.Outputs[0], attributes, matMul.Name);
+        return true;
+    }
+
     private bool LowerLayerNorm(Node node)
     {
         if (_mode != NumericsMode.IntegerOnly) return false;

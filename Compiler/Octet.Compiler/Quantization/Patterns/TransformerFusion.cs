@@ -1,11 +1,12 @@
+using Octet.Compiler.Quantization;
 using Octet.Compiler.Graph;
 
 namespace Octet.Compiler.Quantization.Patterns;
 
 /// <summary>What <see cref="TransformerFusion.Run"/> fused: one line per fused node ("LayerNormalization: 'ReduceMean_15' … → 'Add_26'").</summary>
-public sealed record FusionSummary(int LayerNormalizations, int ErfGelus, int TanhGelus, IReadOnlyList<string> Details)
+public sealed record FusionSummary(int LayerNormalizations, int ErfGelus, int TanhGelus, IReadOnlyList<string> Details, int LinearBiases = 0)
 {
-    public int Total => LayerNormalizations + ErfGelus + TanhGelus;
+    public int Total => LayerNormalizations + ErfGelus + TanhGelus + LinearBiases;
 }
 
 /// <summary>
@@ -13,7 +14,9 @@ public sealed record FusionSummary(int LayerNormalizations, int ErfGelus, int Ta
 /// quantization: LayerNormalization (<see cref="LayerNormFusion"/>) and GELU in its erf and tanh forms
 /// (<see cref="GeluFusion"/>). Quantizing the fused graph gives one quantized tensor per block instead of
 /// one per intermediate, and lets lowering pick the integer algorithm for the whole function (I-LayerNorm,
-/// ShiftGELU, i-GELU or a table) instead of composing eight roundings.
+/// ShiftGELU, i-GELU or a table) instead of composing eight roundings. Last, N-D linear layers written as
+/// MatMul + bias Add become Gemm between two view Reshapes (<see cref="LinearBiasFusion"/>), so the bias is
+/// added in the int32 accumulator instead of after a second int8 rounding.
 /// </summary>
 /// <remarks>
 /// The fused nodes are the ONNX operators LayerNormalization-17 and Gelu-20. A graph whose default-domain
@@ -34,12 +37,18 @@ public static class TransformerFusion
         var gelus = GeluFusion.Find(new PatternGraph(graph)).ToList();
         Fusion.Apply(graph, gelus);
 
+        var linearBiases = LinearBiasFusion.Run(graph);
+
         int needed = Math.Max(layerNorms.Count > 0 ? LayerNormFusion.FusedVersion : 0, gelus.Count > 0 ? GeluFusion.FusedVersion : 0);
-        if (graph.DefaultOpset < needed) graph.OpsetImports[""] = needed;
+        // The fused nodes need a newer opset than the model may import; every other node is raised with it (attributes
+        // that later versions take as inputs move into constants), so the graph still means one thing at one opset and
+        // can be written out (the QDQ export ONNX Runtime runs).
+        if (graph.DefaultOpset < needed) QdqQuantizer.RaiseOpset(graph, needed);
 
         var details = layerNorms.Concat(gelus)
             .Select(f => $"{f.Kind}: {string.Join(", ", f.Replaced.Select(n => $"'{n.Name}'"))} → '{f.Fused.Name}' ({f.Fused.Outputs[0]})")
+            .Concat(linearBiases)
             .ToList();
-        return new FusionSummary(layerNorms.Count, gelus.Count(f => f.Kind == "Gelu (erf)"), gelus.Count(f => f.Kind == "Gelu (tanh)"), details);
+        return new FusionSummary(layerNorms.Count, gelus.Count(f => f.Kind == "Gelu (erf)"), gelus.Count(f => f.Kind == "Gelu (tanh)"), details, linearBiases.Count);
     }
 }

@@ -29,13 +29,9 @@ namespace Octet.Generator.Emit.Float
             code.Line($"// {FloatEmit.Describe(y)} = mean over H×W of {FloatEmit.Describe(x)}");
             code.Line($"ReadOnlySpan<float> x = {context.Span(x)};");
             code.Line($"Span<float> y = {context.Span(y)};");
+            code.Line("// Each channel summed in double in position order, then divided once (FloatGlobalAverage: the reference's bits).");
             code.Open($"for (int n = 0; n < {n}; n++)");
-            code.Open($"for (int k = 0; k < {c}; k++)");
-            code.Line("// Channel k of every position, in position order (NHWC: stride C).");
-            code.Line("double sum = 0;");
-            code.Line($"for (int p = 0; p < {plane}; p++) sum += x[(n * {plane} + p) * {c} + k];");
-            code.Line($"y[n * {c} + k] = (float)(sum / {plane});");
-            code.Close();
+            code.Line($"{FloatEmit.Runtime}FloatGlobalAverage.AverageNhwc(x.Slice(n * {(long)plane * c}, {(long)plane * c}), {plane}, {c}, y.Slice(n * {c}, {c}));");
             code.Close();
         }
     }

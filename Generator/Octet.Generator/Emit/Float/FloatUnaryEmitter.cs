@@ -22,6 +22,11 @@ namespace Octet.Generator.Emit.Float
             switch (context.Op.OpType)
             {
                 case "Relu":
+                    if (FusedActivation.AbsorbedBy(context.Plan, context.Op) is { } producer)
+                    {
+                        context.Code.Line($"// Fused into the op before it ({producer.OpType} '{producer.Name}'), which clamped its outputs at 0 in place: nothing left to do.");
+                        break;
+                    }
                     EmitUnary(context, x, y, "max(0, x)", activation + "Relu", "", v => $"{v} < 0 ? 0 : {v}");
                     break;
                 case "LeakyRelu":

@@ -18,6 +18,18 @@ namespace Octet.Generator.Emit.Int8
         /// <summary>Largest stack buffer a kernel takes (bytes): a patch of taps, or one int per channel.</summary>
         internal const int MaxStackBytes = 64 * 1024;
 
+        /// <summary>
+        /// Convolutions with at least this many multiply-accumulates split into units a worker team can share. Measured
+        /// (docs/performance.md, "Threading"): a hand-over costs the caller about 0.5–1 µs with the workers spinning, and
+        /// each chunk a participant takes re-zeroes its stack scratch (≈ 1 µs per 64 KiB) — about 4 µs per op with 2
+        /// threads taking 3 chunks each. A second thread must save at least 1.5 times that: ops of ≥ 24 µs, which
+        /// squeezenet's smallest 1×1 convolutions (≈ 36 G MAC/s) reach at about 0.9 M multiply-accumulates.
+        /// </summary>
+        internal const long ParallelMacs = 1_000_000;
+
+        /// <summary>Work units a split convolution aims for: divisible by 2 and 3, few enough that each packs its panel rarely.</summary>
+        internal const int TargetUnits = 12;
+
         public override IEnumerable<string> OpTypes => new[] { "octet.QConv" };
 
         internal override Action<CodeWriter> Analyze(OpEmitContext context)
@@ -67,11 +79,22 @@ namespace Octet.Generator.Emit.Int8
                 throw new EmitException($"{m} output channels need a larger stack buffer for the bias fold than this kernel uses");
 
             var gemm = !depthwise && GemmBlocking.For(shape.Group, shape.K, shape.M, w.ElementType) is { } blocking ? blocking : null;
+            long macs = (long)n * window.Output[0] * window.Output[1] * m * shape.K;
+            bool split = context.CanSplit && gemm != null && macs >= ParallelMacs;
             return code =>
             {
-                var kernel = new ConvKernel(context, code, x, w, b, y, shape, xZeroPoint, wZeroPoints, requantization, folded, runtimeFold);
+                // Depthwise goes to the whole-layer runtime kernel when it applies; it writes nothing when it declines.
+                if (depthwise && QDepthwiseConvEmitter.TryWrite(context, code)) return;
+                if (split)
+                {
+                    code.Line($"// {macs} multiply-accumulates: split into units (panels of output channels × blocks of pixels) that");
+                    code.Line("// the model's worker team may share; each unit writes its own outputs, so results do not depend on the threads.");
+                }
+                var units = split ? GemmUnits.For(shape.N * shape.OH * shape.OW, shape.M, gemm!) : null;
+                var kernel = new ConvKernel(context, units != null ? context.SplitIntoUnits(units.Count) : code, x, w, b, y, shape,
+                    xZeroPoint, wZeroPoints, requantization, folded, runtimeFold);
                 if (depthwise) kernel.WriteDepthwise();
-                else if (gemm != null) kernel.WriteGemm(gemm, pointwise);
+                else if (gemm != null) kernel.WriteGemm(gemm, pointwise, units);
                 else kernel.WriteGeneral(pointwise);
             };
         }
@@ -104,6 +127,24 @@ namespace Octet.Generator.Emit.Int8
                 int panel = (roundedChannels / ChannelBlock + panels - 1) / panels * ChannelBlock;
                 int rows = Math.Min(60, Math.Max(RowBlock, Math.Min(RowBudget / padded, RowBudget / 4 / panel) / RowBlock * RowBlock));
                 return new GemmBlocking { Channels = panel, Rows = rows, PaddedDepth = padded };
+            }
+        }
+
+        /// <summary>
+        /// How a GEMM convolution splits into work units: unit u is panel u / <see cref="Groups"/> of output channels over
+        /// pixel group u % <see cref="Groups"/> (pixel blocks spread evenly over the groups). Panel-major order, so a
+        /// contiguous range of units packs each panel once.
+        /// </summary>
+        internal sealed class GemmUnits
+        {
+            public int Groups, PixelBlocks, Count;
+
+            public static GemmUnits For(int pixels, int channels, GemmBlocking blocking)
+            {
+                int panels = (channels + blocking.Channels - 1) / blocking.Channels;
+                int pixelBlocks = (pixels + blocking.Rows - 1) / blocking.Rows;
+                int groups = Math.Max(1, Math.Min(pixelBlocks, (TargetUnits + panels - 1) / panels));
+                return new GemmUnits { Groups = groups, PixelBlocks = pixelBlocks, Count = panels * groups };
             }
         }
 
@@ -261,7 +302,7 @@ namespace Octet.Generator.Emit.Int8
             /// Convolution as a matrix product (group 1, int8 weights): output pixels are rows, each the window's taps in
             /// [kh][kw][c] order (the OHWI weight row order), multiplied with panels of weight rows by <c>Int8Gemm</c>.
             /// </summary>
-            public void WriteGemm(GemmBlocking blocking, bool pointwise)
+            public void WriteGemm(GemmBlocking blocking, bool pointwise, GemmUnits? units)
             {
                 var s = _s;
                 int pixels = s.N * s.OH * s.OW;
@@ -282,10 +323,40 @@ namespace Octet.Generator.Emit.Int8
                     _code.Line($"{Int8Code.Span}<{tx}> patches = stackalloc {tx}[{rows * kp}];");
                     _code.Line("patches.Clear();");
                 }
-                _code.Open($"for (int m0 = 0; m0 < {s.M}; m0 += {np})");
-                _code.Line(s.M % np == 0 ? $"const int channels = {np};" : $"int channels = global::System.Math.Min({np}, {s.M} - m0);");
-                _code.Line($"{Int8Code.Runtime}Int8Gemm.PackPanel(w, {s.K}, m0, channels, {(_x.ElementType == "int8" ? "true" : "false")}, panel);");
-                _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
+                string pack = $"{Int8Code.Runtime}Int8Gemm.PackPanel(w, {s.K}, m0, channels, {(_x.ElementType == "int8" ? "true" : "false")}, panel);";
+                string channelCount = s.M % np == 0 ? $"const int channels = {np};" : $"int channels = global::System.Math.Min({np}, {s.M} - m0);";
+                if (units == null)
+                {
+                    _code.Open($"for (int m0 = 0; m0 < {s.M}; m0 += {np})");
+                    _code.Line(channelCount);
+                    _code.Line(pack);
+                    _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
+                }
+                else if (units.Groups == 1)
+                {
+                    _code.Line("// One unit per panel of output channels, over every pixel.");
+                    _code.Open("for (int unit = first; unit < end; unit++)");
+                    _code.Line($"int m0 = unit * {np};");
+                    _code.Line(channelCount);
+                    _code.Line(pack);
+                    _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
+                }
+                else
+                {
+                    int g = units.Groups, blocks = units.PixelBlocks;
+                    _code.Line($"// Unit u: panel u / {g} of output channels over pixel group u % {g} ({blocks} blocks of {rows} pixels in {g} groups);");
+                    _code.Line("// consecutive units share a panel, which is packed once for them.");
+                    _code.Line("int packed = -1;");
+                    _code.Open("for (int unit = first; unit < end; unit++)");
+                    _code.Line($"int m0 = unit / {g} * {np}, group = unit % {g};");
+                    _code.Line(channelCount);
+                    _code.Open("if (m0 != packed)");
+                    _code.Line(pack);
+                    _code.Line("packed = m0;");
+                    _code.Close();
+                    _code.Line($"int pixelEnd = global::System.Math.Min((group + 1) * {blocks} / {g} * {rows}, {pixels});");
+                    _code.Open($"for (int p0 = group * {blocks} / {g} * {rows}; p0 < pixelEnd; p0 += {rows})");
+                }
                 _code.Line($"int count = global::System.Math.Min({rows}, {pixels} - p0);");
                 string rowsSpan, rowStride;
                 if (direct)

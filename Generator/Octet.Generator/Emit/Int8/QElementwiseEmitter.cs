@@ -146,6 +146,24 @@ namespace Octet.Generator.Emit.Int8
             if (leftShift < 0 || leftShift > 30) throw new EmitException($"attribute 'left_shift' = {leftShift} is outside [0, 30]");
             var (aMultiplier, aShift) = Rescale(context, "a_multiplier", "a_shift");
             var (bMultiplier, bShift) = Rescale(context, "b_multiplier", "b_shift");
+            if (loops.IsFlat)
+                return code =>
+                {
+                    code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
+                    code.Line($"// fine scale in integers, summed, then {requantization.Describe()}.");
+                    code.Line("// Each operand's rescaled value is a function of its 8-bit value: tabulate both for the 256 values");
+                    code.Line("// (entry k for the k-th smallest value: k − 128 for int8, k for uint8), then add and requantize a block at a time (SIMD).");
+                    code.Line($"{Int8Code.Span}<int> aTable = stackalloc int[256];");
+                    code.Line($"{Int8Code.Span}<int> bTable = stackalloc int[256];");
+                    code.Open("for (int k = 0; k < 256; k++)");
+                    string aValue = inputs[0].ElementType == "int8" ? "k - 128" : "k", bValue = inputs[1].ElementType == "int8" ? "k - 128" : "k";
+                    code.Line($"aTable[k] = {Int8Code.Runtime}FixedPoint.MultiplyByFixedPoint({Int8Code.Parenthesized(Shifted(aValue, aZeroPoint))} << {leftShift}, {aMultiplier}, {aShift});");
+                    code.Line($"bTable[k] = {Int8Code.Runtime}FixedPoint.MultiplyByFixedPoint({Int8Code.Parenthesized(Shifted(bValue, bZeroPoint))} << {leftShift}, {bMultiplier}, {bShift});");
+                    code.Close();
+                    string types = string.Join(", ", new[] { inputs[0], inputs[1], y }.Select(t => OpEmitContext.ClrType(t.ElementType)));
+                    code.Line($"{Int8Code.Runtime}RescaledAdd.FixedPoint<{types}>(a, b, aTable, bTable, {requantization.Multipliers[0]}, {requantization.Shifts[0]}, " +
+                              $"{requantization.ZeroPoint}, {requantization.ClampMin}, {requantization.ClampMax}, y);");
+                };
             return code =>
             {
                 code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
@@ -157,6 +175,9 @@ namespace Octet.Generator.Emit.Int8
                 loops.Close(code);
             };
         }
+
+        private static string Shifted(string value, int zeroPoint) =>
+            zeroPoint == 0 ? value : zeroPoint > 0 ? $"({value} - {zeroPoint})" : $"({value} + {-zeroPoint})";
 
         private static string Shifted(string name, string index, int zeroPoint) =>
             zeroPoint == 0 ? $"{name}[{index}]" : zeroPoint > 0 ? $"({name}[{index}] - {zeroPoint})" : $"({name}[{index}] + {-zeroPoint})";

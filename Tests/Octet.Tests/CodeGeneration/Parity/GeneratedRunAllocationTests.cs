@@ -25,6 +25,18 @@ public sealed class GeneratedRunAllocationTests
         Assert.Equal(0, AllocatedBytes(() => generated.RunDelegate(instance, inputs, outputs)));
     }
 
+    /// <summary>With a worker team of 2 squeezenet1.0's convolutions go through the team: still nothing allocated per Run (the range delegates are cached).</summary>
+    [Fact]
+    public void Run_allocates_nothing_with_a_worker_team_of_2()
+    {
+        var (generated, instance, plan) = Build("squeezenet1.0 int8");
+        using var team = new Octet.Runtime.Threading.WorkerTeam(2);
+        generated.Type.GetProperty("Team")!.SetValue(instance, team);
+        var inputs = plan.Inputs.Select(e => (Array)Ramp(Length(plan, e.Tensor))).ToArray();
+        var outputs = plan.Outputs.Select(e => (Array)new float[Length(plan, e.Tensor)]).ToArray();
+        Assert.Equal(0, AllocatedBytes(() => generated.RunDelegate(instance, inputs, outputs)));
+    }
+
     [Fact]
     public void RunQuantized_allocates_nothing_on_mnist8_int8()
     {

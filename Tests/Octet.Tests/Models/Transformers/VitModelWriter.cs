@@ -30,6 +30,14 @@ internal sealed class VitModelWriter
     public int Classes { get; init; } = 10;
     public int Seed { get; init; } = 20240611;
 
+    /// <summary>
+    /// Channels 0 … OutlierChannels − 1 of every block LayerNorm get γ and β multiplied by <see cref="OutlierScale"/>:
+    /// the per-channel outliers of trained ViTs' post-LayerNorm activations (RepQ-ViT's motivation). 0 by default
+    /// (the model is then the same as without these settings).
+    /// </summary>
+    public int OutlierChannels { get; init; }
+    public float OutlierScale { get; init; } = 8;
+
     public const string InputName = "image";
     public const string OutputName = "logits";
 
@@ -59,6 +67,11 @@ internal sealed class VitModelWriter
         {
             var values = new float[count];
             for (int i = 0; i < count; i++) values[i] = center + (random.NextSingle() * 2 - 1) * spread;
+            return values;
+        }
+        float[] WithOutliers(float[] values)
+        {
+            for (int c = 0; c < Math.Min(OutlierChannels, values.Length); c++) values[c] *= OutlierScale;
             return values;
         }
         void Scalar(string name, float value) => b.Initializer(name, [value]);
@@ -91,8 +104,8 @@ internal sealed class VitModelWriter
             string p = $"block{k}.";
             string LayerNorm(string input, string name)
             {
-                b.Initializer(p + name + ".weight", Around(Width, 1, 0.2f), Width);
-                b.Initializer(p + name + ".bias", Around(Width, 0, 0.1f), Width);
+                b.Initializer(p + name + ".weight", WithOutliers(Around(Width, 1, 0.2f)), Width);
+                b.Initializer(p + name + ".bias", WithOutliers(Around(Width, 0, 0.1f)), Width);
                 b.Node("LayerNormalization", [input, p + name + ".weight", p + name + ".bias"], [p + name], Attr.Int("axis", -1), Attr.Float("epsilon", 1e-6f));
                 return p + name;
             }

@@ -41,6 +41,21 @@ public sealed class QuantizeCommandTests
     }
 
     [Fact]
+    public void Pre_rmsnorm_refuses_a_post_LN_model_with_the_reason_and_writes_nothing()
+    {
+        // bert_toy's LayerNorms read the residual Add's sum (post-LN): its stream cannot be centered.
+        using var folder = new TempFolder();
+        var output = folder.File("bert.quant.json");
+        var (code, _, error) = OctetCli.Run("quantize", TestData.Synthetic("bert_toy_optimized.onnx"),
+            "--shape", "input_ids=1x8", "--shape", "token_type_ids=1x8", "--shape", "input_mask=1x8",
+            "--method", "bn-stats", "--pre-rmsnorm", "-o", output);
+        Assert.Equal(2, code);
+        Assert.Contains("pre_rmsnorm", error);
+        Assert.Contains("does not qualify", error);
+        Assert.False(File.Exists(output));
+    }
+
+    [Fact]
     public void Refuses_to_overwrite_without_force()
     {
         using var folder = new TempFolder();

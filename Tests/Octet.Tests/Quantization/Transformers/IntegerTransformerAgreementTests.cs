@@ -1,4 +1,5 @@
 using Octet.Compiler.Graph;
+using Octet.Compiler.Operators.Integer;
 using Octet.Compiler.Quantization;
 using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
@@ -15,22 +16,41 @@ namespace Octet.Tests.Quantization.Transformers;
 /// The transformer models quantized (MinMax calibration on 20 samples), lowered integer-only with the
 /// integer Softmax / GELU / LayerNorm operators, and judged against the float model over 100 other random
 /// inputs: cosine similarity of the outputs and argmax agreement (issue 6's targets: ≥ 0.999 mean, ≥ 0.99
-/// minimum, ≥ 99 % argmax). Everything measured is printed; the asserted floors are what is reached today.
+/// minimum, ≥ 99 % argmax). Everything measured is printed per output and method combination (softmax,
+/// GELU, softmax quantizer); the asserted floors are what every combination reaches today.
 /// </summary>
 public sealed class IntegerTransformerAgreementTests
 {
     private readonly ITestOutputHelper _output;
     public IntegerTransformerAgreementTests(ITestOutputHelper output) => _output = output;
 
+    /// <summary>Every Softmax × GELU method with the uniform softmax quantizer; the log quantizers with the default methods.</summary>
     public static IEnumerable<object[]> Cases() =>
-        from model in new[] { "vit", "bert_toy" }
-        from softmax in TransformerLoweringOptions.SoftmaxMethods
-        from gelu in TransformerLoweringOptions.GeluMethods
-        select new object[] { model, softmax, gelu };
+        (from model in new[] { "vit", "bert_toy" }
+         from softmax in TransformerLoweringOptions.SoftmaxMethods
+         from gelu in TransformerLoweringOptions.GeluMethods
+         select new object[] { model, softmax, gelu, TransformerLoweringOptions.UniformQuantizer, 0 })
+        .Concat(
+         from model in new[] { "vit", "bert_toy" }
+         from quantizer in new[] { IShiftAttention.Log2Base, IShiftAttention.LogSqrt2Base }
+         from bits in new[] { 4, 8 }
+         select new object[] { model, ISoftmax.IbertMethod, TransformerLoweringOptions.TableMethod, quantizer, bits });
+
+    /// <summary>
+    /// The floors every method combination reaches (fixed seeds, so the measurement is deterministic): the
+    /// worst combination's value rounded down. The issue's targets (0.999 / 0.99 / 99 %) are printed as met or
+    /// not; they are not all met (docs/integer-transformers.md, "Measured agreement").
+    /// </summary>
+    private static readonly Dictionary<(string Model, string Output), (double Mean, double Min, double Argmax)> Floors = new()
+    {
+        [("vit", "logits")] = (0.997, 0.99, 0.90),
+        [("bert_toy", "prediction_scores")] = (0.998, 0.997, 0.92),
+        [("bert_toy", "seq_relationship_score")] = (0.997, 0.90, 0.97),
+    };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Integer_only_transformer_agrees_with_float(string model, string softmax, string gelu)
+    public void Integer_only_transformer_agrees_with_float(string model, string softmax, string gelu, string quantizer, int logBits)
     {
         using var folder = new TempFolder();
         var graph = model switch
@@ -39,7 +59,8 @@ public sealed class IntegerTransformerAgreementTests
             "bert_toy" => TransformerModels.LoadBertToy(),
             _ => TransformerModels.LoadDistilBertAttention(),
         };
-        var options = new TransformerLoweringOptions { Softmax = softmax, Gelu = gelu };
+        var options = new TransformerLoweringOptions { Softmax = softmax, Gelu = gelu, SoftmaxQuantizer = quantizer, SoftmaxLogBits = logBits == 0 ? TransformerLoweringOptions.DefaultSoftmaxLogBits : logBits };
+        string combination = $"softmax={softmax} gelu={gelu} quantizer={quantizer}" + (logBits == 0 ? "" : $"/{logBits}");
         var (plan, report) = TransformerQuantization.Build(graph, TransformerModels.RandomInputs(graph, 20, seed: 10), options);
         foreach (var line in report) _output.WriteLine(line);
 
@@ -52,12 +73,22 @@ public sealed class IntegerTransformerAgreementTests
             var actual = integerRun.Run(inputs);
             foreach (var name in graph.Outputs) metrics[name].Add(expected[name], actual[name]);
         }
-        foreach (var (name, m) in metrics) _output.WriteLine($"{model} softmax={softmax} gelu={gelu} '{name}': {m}");
+        foreach (var (name, m) in metrics) _output.WriteLine($"{model} {combination} '{name}': {m}");
+
+        foreach (var (name, m) in metrics)
+        {
+            var (mean, min, argmax) = Floors[(model, name)];
+            bool targets = m.Mean >= 0.999 && m.Min >= 0.99 && m.ArgmaxAgreement >= 0.99;
+            _output.WriteLine($"  '{name}' issue-6 targets (0.999 / 0.99 / 99 %) {(targets ? "met" : "not met")}; asserted floors {mean} / {min} / {argmax:P0}");
+            Assert.True(m.Mean >= mean, $"{model} {combination} '{name}': cosine mean {m.Mean:F5} below {mean}");
+            Assert.True(m.Min >= min, $"{model} {combination} '{name}': cosine min {m.Min:F5} below {min}");
+            Assert.True(m.ArgmaxAgreement >= argmax, $"{model} {combination} '{name}': argmax agreement {m.ArgmaxAgreement:P1} below {argmax:P0}");
+        }
 
         var problems = IntegerPlanCheck.FindFloatArithmetic(plan);
         _output.WriteLine($"float arithmetic left: {problems.Count} node(s)");
         foreach (var p in problems.Take(40)) _output.WriteLine("  " + p);
-        Assert.Contains(plan.Nodes, n => n.OpType == "ISoftmax");
+        Assert.Contains(plan.Nodes, n => n.OpType == (quantizer == TransformerLoweringOptions.UniformQuantizer ? "ISoftmax" : "IShiftAttention"));
         if (model != "attention_distilbert") Assert.Contains(plan.Nodes, n => n.OpType == (gelu == "table" ? "Table" : "IGelu"));
         Assert.Contains(plan.Nodes, n => n.OpType == "ILayerNorm");
         Assert.Contains(plan.Nodes, n => n.OpType == "QMatMul");

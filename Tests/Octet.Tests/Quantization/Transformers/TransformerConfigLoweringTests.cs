@@ -84,7 +84,9 @@ public sealed class TransformerConfigLoweringTests
         using var folder = new TempFolder();
         var (graph, _) = TransformerModels.LoadVit(folder.Path);
         var configPath = folder.File("vit.quant.json");
-        File.WriteAllText(configPath, CalibratedConfigWith(graph, $$"""{ "softmax": "{{method}}" }""").ToJson());
+        // Calibrated as octet quantize does: on the graph with the transformer patterns fused, whose tensor names a
+        // config uses (the fused linear layers have no separate MatMul output).
+        File.WriteAllText(configPath, CalibratedConfigWith(GraphPreparation.FuseTransformerPatterns(graph), $$"""{ "softmax": "{{method}}" }""").ToJson());
 
         var plan = QuantizedPlan.Create(graph, configPath, numerics: null, exportFolder: folder.File("export"));
 

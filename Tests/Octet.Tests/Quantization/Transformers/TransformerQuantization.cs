@@ -10,18 +10,20 @@ using Octet.Compiler.Quantization.Patterns;
 namespace Octet.Tests.Quantization.Transformers;
 
 /// <summary>
-/// The integer-only pipeline for a float transformer graph, as the tests run it: fuse patterns, calibrate
+/// The integer-only pipeline for a float transformer graph, as the tests run it: fuse patterns, optionally
+/// reparameterize post-LayerNorm scales (RepQ-ViT), calibrate
 /// (MinMax), give Softmax outputs ISoftmax's own quantization (scale 1/256) so no requantization follows
 /// it, quantize to QDQ, lower integer-only.
 /// </summary>
 internal static class TransformerQuantization
 {
     public static (ModelGraph Plan, List<string> Report) Build(ModelGraph graph, List<Dictionary<string, Tensor>> calibration,
-        TransformerLoweringOptions options)
+        TransformerLoweringOptions options, bool reparameterizeLayerNorms = false)
     {
         var fused = graph.Clone();
         var summary = TransformerFusion.Run(fused);
-        var report = new List<string> { $"fused {summary.LayerNormalizations} LayerNorm, {summary.ErfGelus} erf GELU, {summary.TanhGelus} tanh GELU" };
+        var report = new List<string> { $"fused {summary.LayerNormalizations} LayerNorm, {summary.ErfGelus} erf GELU, {summary.TanhGelus} tanh GELU, {summary.LinearBiases} linear biases" };
+        if (reparameterizeLayerNorms) report.AddRange(LayerNormReparameterization.Run(fused, calibration).Details);
         var config = Calibrator.Run(fused, CalibrationSamples.FromList(calibration), new CalibrationOptions { Method = CalibrationMethod.MinMax }).ToConfig();
         config = WithSoftmaxOutputScale(config, fused);
         var qdq = QdqQuantizer.Apply(fused, config.ToRequest());

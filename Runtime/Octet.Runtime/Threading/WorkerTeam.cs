@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace Octet.Runtime.Threading;
+
+/// <summary>
+/// A persistent team of threads for intra-op parallelism: <see cref="Run"/> splits <c>count</c> work units into a few
+/// contiguous ranges per participant, which the participants (the calling thread is one of them) claim as they become
+/// free, and returns when every range is done.
+/// Generated model classes hand it the ranges of their large ops; the units of an op write disjoint outputs and do
+/// the same integer work whoever runs them, so results are bit-identical whatever the thread count.
+/// <para>
+/// <see cref="Run"/> allocates nothing: the range delegate is created once by the caller (generated classes cache
+/// one per op in a field), and the team only publishes it to workers that are already running. Workers spin briefly
+/// after a job (ops follow each other within microseconds during an inference), then block until the next one.
+/// They are background threads, so a team that is never disposed does not keep the process alive.
+/// </para>
+/// <para>
+/// One job at a time: while a job runs, a <see cref="Run"/> from another thread (or from inside a range) runs its
+/// whole range on its own caller instead of waiting. Sharing one team between model instances that run one after
+/// another is therefore fine; instances running at the same time on different threads stay correct but only one of
+/// them gets the workers.
+/// </para>
+/// </summary>
+public sealed class WorkerTeam : IDisposable
+{
+    /// <summary>How long an idle worker spins before blocking (ticks of <see cref="Stopwatch"/>): about 50 µs, a few ops' worth.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000;
+
+    /// <summary>How long the caller of <see cref="Run"/> spins for the last chunks before it blocks: about 20 µs.</summary>
+    private static readonly long CallerSpinTicks = Stopwatch.Frequency / 50_000;
+
+    private readonly Thread[] _workers;
+    private readonly ManualResetEventSlim[] _wake;
+    private readonly ManualResetEventSlim _done = new(initialState: false, spinCount: 1);
+    private readonly Exception?[] _errors;
+
+    // The published job. _range and _count are written before _claims and _generation announce it; a participant
+    // reads them only after claiming a chunk, and a job cannot end while one of its chunks is claimed but not done.
+    private Action<int, int>? _range;
+    private int _count;
+    private int _chunks;
+    /// <summary>(generation &lt;&lt; 32) | (chunks &lt;&lt; 16) | next chunk: claims are tied to their job.</summary>
+    private long _claims;
+    private int _completed;
+    private int _generation;
+    private int _busy;
+    private volatile bool _disposed;
+
+    /// <summary>A team of <paramref name="threads"/> participants: the caller of <see cref="Run"/> and <paramref name="threads"/> − 1 workers started now.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1 or above 256.</exception>
+    public WorkerTeam(int threads)
+    {
+        if (threads < 1 || threads > 256)
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "a worker team has from 1 to 256 threads");
+        Threads = threads;
+        _workers = new Thread[threads - 1];
+        _wake = new ManualResetEventSlim[threads - 1];
+        _errors = new Exception?[threads];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            _wake[i] = new ManualResetEventSlim(initialState: false, spinCount: 1);
+            int participant = i + 1;
+            _workers[i] = new Thread(() => WorkerLoop(participant))
+            {
+                IsBackground = true,
+                Name = $"Octet worker {participant}/{threads}",
+            };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>Participants in a job, the calling thread included.</summary>
+    public int Threads { get; }
+
+    /// <summary>Chunks per participant: a participant that is descheduled or slow to wake leaves its share to the others.</summary>
+    private const int ChunksPerThread = 3;
+
+    /// <summary>
+    /// Runs <paramref name="range"/>(first, end) over [0, <paramref name="count"/>) split into contiguous, non-empty
+    /// chunks that together cover every unit exactly once, shared out among the participants as they become free
+    /// (the calling thread takes part, so a job finishes even if no worker gets a core). Returns when every chunk is
+    /// done. An exception thrown by a chunk is rethrown here after the other chunks finished (several: an
+    /// <see cref="AggregateException"/>). Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="range"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The team was disposed.</exception>
+    public void Run(int count, Action<int, int> range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (count == 0) return;
+        int chunks = Math.Min(count, Threads * ChunksPerThread);
+        // One participant, or the team is already running a job (another thread's, or this one's from inside a range).
+        if (Threads == 1 || chunks == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            range(0, count);
+            return;
+        }
+        try
+        {
+            _range = range;
+            _count = count;
+            _chunks = chunks;
+            Volatile.Write(ref _completed, 0);
+            _done.Reset();
+            int generation = Volatile.Read(ref _generation) + 1;
+            Interlocked.Exchange(ref _claims, ((long)generation << 32) | ((long)chunks << 16));
+            Interlocked.Exchange(ref _generation, generation);
+            int wake = Math.Min(_wake.Length, chunks - 1);
+            for (int i = 0; i < wake; i++) _wake[i].Set();
+
+            Work(0, generation);
+            WaitForCompletion(chunks);
+            _range = null;
+            ThrowErrors();
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none is left.</summary>
+    private void Work(int participant, int generation)
+    {
+        while (true)
+        {
+            long claims = Volatile.Read(ref _claims);
+            int next = (int)(claims & 0xFFFF), chunks = (int)((claims >> 16) & 0xFFFF);
+            if ((int)(claims >> 32) != generation || next >= chunks) return;
+            if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims) continue;
+            int count = _count;
+            try
+            {
+                _range!((int)((long)count * next / chunks), (int)((long)count * (next + 1) / chunks));
+            }
+            catch (Exception e)
+            {
+                // Kept for the caller; the chunk still counts as done so that the job ends.
+                _errors[participant] = _errors[participant] is { } earlier ? new AggregateException(earlier, e) : e;
+            }
+            if (Interlocked.Increment(ref _completed) == chunks && participant != 0) _done.Set();
+        }
+    }
+
+    private void WaitForCompletion(int chunks)
+    {
+        // The other chunks usually end at about the time the caller's do: spin briefly, then block. Not longer: a
+        // worker the scheduler woke on the caller's own core (Linux places a wakee near its waker) cannot finish its
+        // chunk while the caller spins (measured on the loaded 2-core machine: spinning 2 ms made runs 3-7x slower).
+        long start = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref _completed) != chunks)
+        {
+            if (Stopwatch.GetTimestamp() - start < CallerSpinTicks) Thread.SpinWait(8);
+            else
+            {
+                // A worker sets _done after counting the last chunk. A Set left over from an earlier job may wake this
+                // Wait early: then reset and check again (a Set the reset swallows came after its count, which the
+                // check sees).
+                _done.Wait();
+                _done.Reset();
+            }
+            Thread.SpinWait(8);
+        }
+    }
+
+    private void ThrowErrors()
+    {
+        int failures = 0;
+        Exception? first = null;
+        foreach (var e in _errors)
+            if (e != null)
+            {
+                first ??= e;
+                failures++;
+            }
+        if (failures == 0) return;
+        var errors = new List<Exception>(failures);
+        for (int i = 0; i < _errors.Length; i++)
+            if (_errors[i] is { } e)
+            {
+                errors.Add(e);
+                _errors[i] = null;
+            }
+        if (failures == 1) ExceptionDispatchInfo.Capture(first!).Throw();
+        throw new AggregateException("several chunks of a worker team job failed", errors);
+    }
+
+    private void WorkerLoop(int participant)
+    {
+        var wake = _wake[participant - 1];
+        int seen = 0;
+        while (true)
+        {
+            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            int generation;
+            while ((generation = Volatile.Read(ref _generation)) == seen)
+            {
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    // A Set that arrives after this check is not lost: the event stays set and Wait returns at once.
+                    wake.Wait();
+                    wake.Reset();
+                }
+                else Thread.SpinWait(8);
+            }
+            seen = generation;
+            if (_disposed) return;
+            Work(participant, generation);
+        }
+    }
+
+    /// <summary>Stops the workers (after the job that is running, if any) and waits for them to exit.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        // Wait for a running job: its workers must finish their ranges before they can see the stop.
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        _disposed = true;
+        Interlocked.Increment(ref _generation);
+        foreach (var wake in _wake) wake.Set();
+        foreach (var worker in _workers)
+            if (worker != Thread.CurrentThread) worker.Join();
+        foreach (var wake in _wake) wake.Dispose();
+        _done.Dispose();
+    }
+}

@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+
+namespace Octet.Runtime.Transformer;
+
+/// <summary>
+/// The 8-bit element types the transformer kernels read and write (int8 or uint8), chosen by the generic
+/// argument: the JIT specializes each instantiation, so the type tests below cost nothing at run time.
+/// </summary>
+internal static class EightBit
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ToInt<T>(T value) where T : unmanaged =>
+        typeof(T) == typeof(sbyte) ? Unsafe.As<T, sbyte>(ref value)
+        : typeof(T) == typeof(byte) ? Unsafe.As<T, byte>(ref value)
+        : throw new NotSupportedException($"{typeof(T)} is not an 8-bit element type");
+
+    /// <summary>An in-range value as the element type (the caller has clamped it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T FromInt<T>(int value) where T : unmanaged
+    {
+        if (typeof(T) == typeof(sbyte)) { sbyte v = (sbyte)value; return Unsafe.As<sbyte, T>(ref v); }
+        if (typeof(T) == typeof(byte)) { byte v = (byte)value; return Unsafe.As<byte, T>(ref v); }
+        throw new NotSupportedException($"{typeof(T)} is not an 8-bit element type");
+    }
+
+    public static (int Min, int Max) Range<T>() where T : unmanaged => typeof(T) == typeof(sbyte) ? (-128, 127) : (0, 255);
+
+    /// <summary>The rank of a value among the 256 values of its type: the index into a 256-entry table.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Index<T>(T value) where T : unmanaged => typeof(T) == typeof(sbyte) ? ToInt(value) + 128 : ToInt(value);
+
+    /// <summary>The value whose <see cref="Index{T}"/> is <paramref name="index"/>.</summary>
+    public static int ValueAt<T>(int index) where T : unmanaged => typeof(T) == typeof(sbyte) ? index - 128 : index;
+}
