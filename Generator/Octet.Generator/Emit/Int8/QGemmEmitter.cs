@@ -6,8 +6,10 @@ namespace Octet.Generator.Emit.Int8
 {
     /// <summary>
     /// <c>octet.QGemm</c>: Y[r, n] = requantize(B'[n] + Σ_k A[r, k] · (W[k, n] − w_zp[n])) with A 8-bit rowmajor
-    /// <c>[..., K]</c>, W 8-bit <c>[K, N]</c> either packed NK (constant weights: one contiguous row per output column,
-    /// so each output is one SIMD dot product) or rowmajor, B int32 <c>[N]</c>. B' = B − a_zp · Σ_k (W[k, n] − w_zp[n])
+    /// <c>[..., K]</c>, W 8-bit <c>[K, N]</c> either packed NK (constant weights: one contiguous row per output column)
+    /// or rowmajor, B int32 <c>[N]</c>. Packed int8 weights go through the blocked <c>Int8Gemm</c> kernel
+    /// (<see cref="QMatrixGemm"/>, split into units for a worker team when large); other packed weights give one SIMD
+    /// dot product per output. B' = B − a_zp · Σ_k (W[k, n] − w_zp[n])
     /// is the folded bias (see the compiler's <c>FoldedBias</c>); equal, in wrapping int32, to the reference's literal
     /// <c>B + Σ (A − a_zp)(W − w_zp)</c>.
     /// </summary>
@@ -43,16 +45,36 @@ namespace Octet.Generator.Emit.Int8
             bool folded = context.Int("bias_folds_x_zero_point", 0) != 0;
             bool runtimeFold = !folded && aZeroPoint != 0;
             bool packed = w.Layout == "NK";
-            if ((runtimeFold || !packed) && (long)columns * 4 > QConvEmitter.MaxStackBytes)
-                throw new EmitException($"{columns} columns need a larger stack buffer than this kernel uses");
-
             bool hasWeightZeroPoints = wZeroPoints.Any(z => z != 0);
             bool perColumnZeroPoints = wZeroPoints.Distinct().Count() > 1;
             string WeightZeroPoint(string column) => perColumnZeroPoints ? $"weightZeroPoints[{column}]" : Int8Code.Int(wZeroPoints[0]);
             string Bias(string column) => runtimeFold ? $"foldedBias[{column}]" : b != null ? $"bias[{column}]" : "0";
+            string WeightSum(string column) => $"{Int8Code.Runtime}Int8Dot.Sum(w.Slice({column} * {depth}, {depth}))" +
+                                               (hasWeightZeroPoints ? $" - {depth} * {WeightZeroPoint(column)}" : "");
+
+            // Constant int8 weights packed NK: the blocked Int8Gemm kernel, the bias fold (if any) computed per weight panel.
+            var blocking = packed ? QMatrixGemm.Blocked(rows, depth, columns, w.ElementType, runtimeFold) : null;
+            var gemm = blocking == null ? null : new QMatrixGemm
+            {
+                Rows = rows, Depth = depth, Columns = columns, ActivationType = a.ElementType, Requantization = requantization,
+                BiasSpan = b != null ? "bias" : null,
+                ColumnTerm = runtimeFold ? column => Int8Code.MinusProduct(b != null ? $"bias[{column}]" : null, aZeroPoint, WeightSum(column)) : null,
+                WeightZeroPoint = hasWeightZeroPoints ? WeightZeroPoint : null,
+                Blocking = blocking,
+            };
+            if (gemm == null && (runtimeFold || !packed) && (long)columns * 4 > QConvEmitter.MaxStackBytes)
+                throw new EmitException($"{columns} columns need a larger stack buffer than this kernel uses");
+            bool split = gemm != null && context.CanSplit && gemm.Macs >= QConvEmitter.ParallelMacs;
 
             return code =>
             {
+                var units = split ? gemm!.Units() : null;
+                if (units != null)
+                {
+                    code.Line($"// {gemm!.Macs} multiply-accumulates: split into units (panels of weight rows × groups of A rows) that");
+                    code.Line("// the model's worker team may share; each unit writes its own outputs, so results do not depend on the threads.");
+                    code = context.SplitIntoUnits(units.Count);
+                }
                 code.Open("unchecked");
                 code.Line($"// QGemm: A {Int8Code.Describe(a)} (a_zero_point {aZeroPoint}) x W {Int8Code.Describe(w)} " +
                           $"(w_zero_point {(perColumnZeroPoints ? "per column" : Int8Code.Int(wZeroPoints[0]))})" +
@@ -64,6 +86,13 @@ namespace Octet.Generator.Emit.Int8
                 code.Line($"var y = {context.Span(y)};");
                 requantization.DeclareConstants(code);
                 if (perColumnZeroPoints) Int8Code.ConstantArray(code, "int", "weightZeroPoints", wZeroPoints);
+                if (gemm != null)
+                {
+                    if (runtimeFold) code.Line("// The plan's bias does not fold a_zero_point in: fold it per panel, B' = B − a_zp·Σ_k (w − w_zp).");
+                    gemm.Write(code, units);
+                    code.Close();
+                    return;
+                }
                 if (runtimeFold)
                 {
                     code.Line("// The plan's bias does not fold a_zero_point in: fold it here, B' = B − a_zp·Σ_k (w − w_zp).");
@@ -71,8 +100,7 @@ namespace Octet.Generator.Emit.Int8
                     if (packed)
                     {
                         code.Open($"for (int n = 0; n < {columns}; n++)");
-                        string sum = $"{Int8Code.Runtime}Int8Dot.Sum(w.Slice(n * {depth}, {depth}))" + (hasWeightZeroPoints ? $" - {depth} * {WeightZeroPoint("n")}" : "");
-                        code.Line($"foldedBias[n] = {Int8Code.MinusProduct(b != null ? "bias[n]" : null, aZeroPoint, sum)};");
+                        code.Line($"foldedBias[n] = {Int8Code.MinusProduct(b != null ? "bias[n]" : null, aZeroPoint, WeightSum("n"))};");
                         code.Close();
                     }
                     else

@@ -8,7 +8,8 @@ namespace Octet.Generator.Emit.Int8
     /// <c>octet.QMatMul</c>: numpy.matmul of two 8-bit operands with per-tensor zero points and requantization,
     /// <c>acc = Σ_k (A[.., i, k] − a_zp)(B[.., k, j] − b_zp)</c> in int32, batch axes broadcast, a 1-D A a row and a
     /// 1-D B a column. B is an activation (rowmajor) or a constant packed NK (each [K, N] matrix stored [N][K]); then
-    /// acc = Σ a·b − b_zp·Σ a − a_zp·Σ b + K·a_zp·b_zp, so every output is one SIMD dot product.
+    /// acc = Σ a·b − b_zp·Σ a − a_zp·Σ b + K·a_zp·b_zp: one int8 B matrix shared by every batch goes through the blocked
+    /// <c>Int8Gemm</c> kernel (<see cref="QMatrixGemm"/>), other packed B give one SIMD dot product per output.
     /// </summary>
     public sealed class QMatMulEmitter : Int8OpEmitter
     {
@@ -45,17 +46,50 @@ namespace Octet.Generator.Emit.Int8
             int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", b.ElementType);
             var requantization = Int8Requantization.Read(context, 1, y);
             bool packed = b.Layout == "NK";
-            if ((long)n * 4 > QConvEmitter.MaxStackBytes) throw new EmitException($"{n} columns need a larger stack buffer than this kernel uses");
 
             var aIndex = SourceMatrices(batchA, batch);
             var bIndex = SourceMatrices(batchB, batch);
             int batches = aIndex.Length;
 
+            // One constant int8 B matrix for every batch (no batch axes, or all 1): the A matrices are consecutive, so the
+            // whole op is one matrix product of batches·M rows, through the blocked Int8Gemm kernel.
+            int constant = unchecked(depth * aZeroPoint * bZeroPoint);
+            var blocking = packed && bIndex.All(i => i == 0) ? QMatrixGemm.Blocked(batches * m, depth, n, b.ElementType, aZeroPoint != 0) : null;
+            var gemm = blocking == null ? null : new QMatrixGemm
+            {
+                Rows = batches * m, Depth = depth, Columns = n, ActivationType = a.ElementType, Requantization = requantization,
+                ColumnTerm = aZeroPoint != 0
+                    ? column => Int8Code.MinusProduct(constant != 0 ? Int8Code.Int(constant) : null, aZeroPoint, $"{Int8Code.Runtime}Int8Dot.Sum(w.Slice({column} * {depth}, {depth}))")
+                    : null,
+                WeightZeroPoint = bZeroPoint != 0 ? _ => Int8Code.Int(bZeroPoint) : null,
+                Blocking = blocking,
+            };
+            if (gemm == null && (long)n * 4 > QConvEmitter.MaxStackBytes) throw new EmitException($"{n} columns need a larger stack buffer than this kernel uses");
+            bool split = gemm != null && context.CanSplit && gemm.Macs >= QConvEmitter.ParallelMacs;
+
             return code =>
             {
+                var units = split ? gemm!.Units() : null;
+                if (units != null)
+                {
+                    code.Line($"// {gemm!.Macs} multiply-accumulates: split into units (panels of B columns × groups of A rows) that");
+                    code.Line("// the model's worker team may share; each unit writes its own outputs, so results do not depend on the threads.");
+                    code = context.SplitIntoUnits(units.Count);
+                }
                 code.Open("unchecked");
                 code.Line($"// QMatMul: A {Int8Code.Describe(a)} (a_zero_point {aZeroPoint}) x B {Int8Code.Describe(b)} (b_zero_point {bZeroPoint}) " +
                           $"-> Y {Int8Code.Describe(y)}; {requantization.Describe()}.");
+                if (gemm != null)
+                {
+                    code.Line("// acc = Σ a·b − b_zp·Σ a − a_zp·Σ b + K·a_zp·b_zp is the reference's Σ (a − a_zp)(b − b_zp); the B-column terms are");
+                    code.Line("// computed per packed panel, the A-row term (when b_zp ≠ 0) per row.");
+                    code.Line($"var a = {context.Span(a)};");
+                    code.Line($"var w = {context.Span(b)};");
+                    code.Line($"var y = {context.Span(y)};");
+                    gemm.Write(code, units);
+                    code.Close();
+                    return;
+                }
                 code.Line($"var a = {context.Span(a)};");
                 code.Line($"var b = {context.Span(b)};");
                 code.Line($"var y = {context.Span(y)};");
@@ -80,7 +114,6 @@ namespace Octet.Generator.Emit.Int8
                 {
                     if (aZeroPoint != 0)
                         code.Line($"for (int j = 0; j < {n}; j++) columnSums[j] = {Int8Code.Runtime}Int8Dot.Sum(bBlock.Slice(j * {depth}, {depth}));");
-                    int constant = unchecked(depth * aZeroPoint * bZeroPoint);
                     code.Open($"for (int i = 0; i < {m}; i++)");
                     code.Line($"var row = aBlock.Slice(i * {depth}, {depth});");
                     if (bZeroPoint != 0) code.Line($"int rowTerm = {constant} - {bZeroPoint} * {Int8Code.Runtime}Int8Dot.Sum(row);");
@@ -135,7 +168,7 @@ namespace Octet.Generator.Emit.Int8
         }
 
         /// <summary>For each output batch (row-major over <paramref name="batch"/>), the index of the operand's matrix it reads.</summary>
-        private static int[] SourceMatrices(int[] operand, int[] batch)
+        internal static int[] SourceMatrices(int[] operand, int[] batch)
         {
             int count = (int)Int8Code.Product(batch);
             var result = new int[count];

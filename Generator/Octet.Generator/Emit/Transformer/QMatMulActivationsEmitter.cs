@@ -40,8 +40,8 @@ namespace Octet.Generator.Emit.Transformer
             int aZeroPoint = Int8Code.ZeroPoint(context, "a_zero_point", a.ElementType);
             int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", b.ElementType);
             var requantization = Int8Requantization.Read(context, 1, y);
-            var aIndex = SourceMatrices(batchA, batch);
-            var bIndex = SourceMatrices(batchB, batch);
+            var aIndex = QMatMulEmitter.SourceMatrices(batchA, batch);
+            var bIndex = QMatMulEmitter.SourceMatrices(batchB, batch);
             string bType = OpEmitContext.ClrType(b.ElementType);
             int constant = unchecked(depth * aZeroPoint * bZeroPoint);
 
@@ -102,31 +102,6 @@ namespace Octet.Generator.Emit.Transformer
             code.Line("// Batch axes broadcast: which matrix of this operand each output batch reads.");
             Int8Code.ConstantArray(code, "int", name, indices);
             return $"{name}[batch]";
-        }
-
-        /// <summary>For each output batch (row-major over <paramref name="batch"/>), the index of the operand's matrix it reads.</summary>
-        private static int[] SourceMatrices(int[] operand, int[] batch)
-        {
-            int count = (int)Int8Code.Product(batch);
-            var result = new int[count];
-            var index = new int[batch.Length];
-            for (int flat = 0; flat < count; flat++)
-            {
-                int source = 0;
-                for (int axis = 0; axis < batch.Length; axis++)
-                {
-                    int k = axis - (batch.Length - operand.Length);
-                    if (k < 0) continue;
-                    source = source * operand[k] + (operand[k] == 1 ? 0 : index[axis]);
-                }
-                result[flat] = source;
-                for (int axis = batch.Length - 1; axis >= 0; axis--)
-                {
-                    if (++index[axis] < batch[axis]) break;
-                    index[axis] = 0;
-                }
-            }
-            return result;
         }
     }
 }

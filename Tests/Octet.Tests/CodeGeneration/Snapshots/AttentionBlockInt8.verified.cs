@@ -444,14 +444,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(64, 40);
             global::System.ReadOnlySpan<int> multipliers = [1927998780, 1716582247, 1942122496, 1463934606, 1869422638, 1963554573, 1960520031, 1570674156];
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 5; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[128];
+            global::System.Span<int> products = stackalloc int[80];
+            for (int m0 = 0; m0 < 8; m0 += 16)
             {
-                var row = a.Slice(r * 8, 8);
-                for (int n = 0; n < 8; n++)
+                int channels = global::System.Math.Min(16, 8 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 5; p0 += 5)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 8, 8));
-                    y[r * 8 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], -7, -128, 127);
+                    int count = global::System.Math.Min(5, 5 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -7, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
                 }
             }
         }
@@ -506,14 +511,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(128, 40);
             global::System.ReadOnlySpan<int> multipliers = [1167013288, 1160299793, 1175268664, 1187857348, 1117047542, 1130751451, 1138771043, 1198704604];
             global::System.ReadOnlySpan<int> shifts = [-7, -7, -7, -7, -7, -7, -7, -7];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 5; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[128];
+            global::System.Span<int> products = stackalloc int[80];
+            for (int m0 = 0; m0 < 8; m0 += 16)
             {
-                var row = a.Slice(r * 8, 8);
-                for (int n = 0; n < 8; n++)
+                int channels = global::System.Math.Min(16, 8 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 5; p0 += 5)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 8, 8));
-                    y[r * 8 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], -2, -128, 127);
+                    int count = global::System.Math.Min(5, 5 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -2, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
                 }
             }
         }
@@ -568,14 +578,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(192, 40);
             global::System.ReadOnlySpan<int> multipliers = [1108277666, 1671162234, 1144374276, 1258263002, 1097077614, 1190105691, 1274052236, 2049932811];
             global::System.ReadOnlySpan<int> shifts = [-7, -8, -7, -7, -7, -7, -7, -8];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 5; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[128];
+            global::System.Span<int> products = stackalloc int[80];
+            for (int m0 = 0; m0 < 8; m0 += 16)
             {
-                var row = a.Slice(r * 8, 8);
-                for (int n = 0; n < 8; n++)
+                int channels = global::System.Math.Min(16, 8 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 5; p0 += 5)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 8, 8));
-                    y[r * 8 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], 1, -128, 127);
+                    int count = global::System.Math.Min(5, 5 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 1, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
                 }
             }
         }
@@ -883,14 +898,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(64, 40);
             global::System.ReadOnlySpan<int> multipliers = [1915072864, 1786729618, 1905220327, 1877151568, 2010413362, 1262869281, 1692579351, 1605444408];
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 5; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[128];
+            global::System.Span<int> products = stackalloc int[80];
+            for (int m0 = 0; m0 < 8; m0 += 16)
             {
-                var row = a.Slice(r * 8, 8);
-                for (int n = 0; n < 8; n++)
+                int channels = global::System.Math.Min(16, 8 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 5; p0 += 5)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 8, 8));
-                    y[r * 8 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], 15, -128, 127);
+                    int count = global::System.Math.Min(5, 5 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 15, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
                 }
             }
         }
@@ -1009,14 +1029,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(0, 80);
             global::System.ReadOnlySpan<int> multipliers = [1956440631, 1897354536, 1947452030, 1831441587, 1968686390, 1690645623, 1871789541, 2011498596, 1957724620, 1816418699, 1972528834, 1289103969, 1179066769, 1756923823, 1861053927, 1956068749];
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 5; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[128];
+            global::System.Span<int> products = stackalloc int[80];
+            for (int m0 = 0; m0 < 16; m0 += 16)
             {
-                var row = a.Slice(r * 8, 8);
-                for (int n = 0; n < 16; n++)
+                const int channels = 16;
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 5; p0 += 5)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 8, 8));
-                    y[r * 16 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], -20, -128, 127);
+                    int count = global::System.Math.Min(5, 5 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -20, -128, 127, y.Slice(p0 * 16 + m0), 16, count, channels);
                 }
             }
         }
@@ -1096,14 +1121,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(0, 40);
             global::System.ReadOnlySpan<int> multipliers = [1748621419, 1737004083, 1682956218, 1720389672, 1685098886, 1649430402, 1645378570, 1759971985];
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 5; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[256];
+            global::System.Span<int> products = stackalloc int[80];
+            for (int m0 = 0; m0 < 8; m0 += 16)
             {
-                var row = a.Slice(r * 16, 16);
-                for (int n = 0; n < 8; n++)
+                int channels = global::System.Math.Min(16, 8 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 16, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 5; p0 += 5)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 16, 16));
-                    y[r * 8 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], -2, -128, 127);
+                    int count = global::System.Math.Min(5, 5 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 16, count * 16), count, 16, 16, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -2, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
                 }
             }
         }
@@ -1227,14 +1257,19 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(0, 3);
             global::System.ReadOnlySpan<int> multipliers = [1139745886, 1118388871, 1177147336];
             global::System.ReadOnlySpan<int> shifts = [-6, -6, -6];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 1; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 1 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[128];
+            global::System.Span<int> products = stackalloc int[16];
+            for (int m0 = 0; m0 < 3; m0 += 16)
             {
-                var row = a.Slice(r * 8, 8);
-                for (int n = 0; n < 3; n++)
+                int channels = global::System.Math.Min(16, 3 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 1; p0 += 1)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 8, 8));
-                    y[r * 3 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], 78, -128, 127);
+                    int count = global::System.Math.Min(1, 1 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 78, -128, 127, y.Slice(p0 * 3 + m0), 3, count, channels);
                 }
             }
         }

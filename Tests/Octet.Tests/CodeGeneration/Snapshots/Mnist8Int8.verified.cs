@@ -391,14 +391,19 @@ public sealed partial class Mnist8Int8
             var y = Arena<sbyte>(256, 10);
             global::System.ReadOnlySpan<int> multipliers = [1866790452, 1445028795, 1923493223, 1458960882, 1929586379, 1704142999, 1833508038, 1863329029, 1481026827, 1896689568];
             global::System.ReadOnlySpan<int> shifts = [-10, -10, -10, -10, -10, -10, -10, -10, -9, -10];
-            // W is packed NK: every output column's weights are one contiguous row, so each output is one SIMD dot product.
-            for (int r = 0; r < 1; r++)
+            // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 1 at a time;
+            // the int32 products are requantized a block at a time.
+            global::System.Span<byte> panel = stackalloc byte[4096];
+            global::System.Span<int> products = stackalloc int[16];
+            for (int m0 = 0; m0 < 10; m0 += 16)
             {
-                var row = a.Slice(r * 256, 256);
-                for (int n = 0; n < 10; n++)
+                int channels = global::System.Math.Min(16, 10 - m0);
+                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 256, m0, channels, true, panel);
+                for (int p0 = 0; p0 < 1; p0 += 1)
                 {
-                    int acc = bias[n] + global::Octet.Runtime.Int8.Int8Dot.Dot(row, w.Slice(n * 256, 256));
-                    y[r * 10 + n] = (sbyte)global::Octet.Runtime.Int8.Requantization.FixedPoint(acc, multipliers[n], shifts[n], -8, -128, 127);
+                    int count = global::System.Math.Min(1, 1 - p0);
+                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 256, count * 256), count, 256, 256, panel, channels, products, 16);
+                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -8, -128, 127, y.Slice(p0 * 10 + m0), 10, count, channels);
                 }
             }
         }
