@@ -41,6 +41,7 @@ internal static class ByteTranspose
     }
 
     /// <summary><c>destination[j · destinationStride + i] = source[i · sourceStride + j]</c> for i &lt; rows, j &lt; columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(ref byte source, int sourceStride, ref byte destination, int destinationStride, int rows, int columns)
     {
         int i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -63,6 +64,7 @@ public static class MaxPool
     /// Channels go a vector at a time; the last vector ends at the last channel and overlaps the one before it, which
     /// recomputes those lanes from the same taps (same values). Needs at least one vector of channels.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NhwcVector<T>(ReadOnlySpan<T> input, Span<T> output,
         int batch, int inputHeight, int inputWidth, int channels, int outputHeight, int outputWidth,
         int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,

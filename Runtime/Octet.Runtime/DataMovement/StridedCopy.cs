@@ -21,6 +21,7 @@ public static class StridedCopy
     /// Strides are in elements and may be negative (Slice with negative steps).
     /// </summary>
     /// <exception cref="ArgumentException">Ranks differ, exceed <see cref="MaxRank"/>, or a dimension is negative.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Copy<T>(ReadOnlySpan<T> source, int sourceOffset, ReadOnlySpan<int> sourceStrides,
         Span<T> destination, int destinationOffset, ReadOnlySpan<int> destinationStrides, ReadOnlySpan<int> shape)
     {

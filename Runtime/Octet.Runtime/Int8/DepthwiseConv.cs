@@ -83,6 +83,7 @@ public static class DepthwiseConv
     /// <see cref="Accumulate{T}"/> once the caller has established what <see cref="Validate"/> and <see cref="CheckZeroPoint{T}"/>
     /// check (every tap inside the input, enough packed weights, a padding value of the input's type).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AccumulateChecked<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc) where T : unmanaged
     {
         int channels = acc.Length;
@@ -156,6 +157,7 @@ public static class DepthwiseConv
     /// two registers kept across all taps (then eight), so the accumulators are loaded and stored once per pixel.
     /// Returns where the scalar tail starts.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int AccumulateAvx2<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc)
         where T : unmanaged => AccumulateAvx2(x, tapOffsets, xZeroPoint, packed, acc, 0);
 
@@ -164,6 +166,7 @@ public static class DepthwiseConv
     /// values (vpmovsxbw/vpmovzxbw) and multiplied with the packed weight pairs by one vpmaddwd. Thirty-two channels go in
     /// two independent registers while they last. Returns where the rest starts.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int AccumulateAvx512<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc)
         where T : unmanaged
     {
@@ -211,6 +214,7 @@ public static class DepthwiseConv
     }
 
     /// <summary><see cref="AccumulateAvx2{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, ReadOnlySpan{short}, Span{int})"/> from channel <paramref name="start"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int AccumulateAvx2<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> tapOffsets, int xZeroPoint, ReadOnlySpan<short> packed, Span<int> acc, int start)
         where T : unmanaged
     {

@@ -48,6 +48,7 @@ public static class DepthwiseConvolution
     internal readonly record struct Geometry(int Batch, int InputHeight, int InputWidth, int Channels, int OutputHeight, int OutputWidth,
         int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int DilationHeight, int DilationWidth, int PadTop, int PadLeft);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void FixedPoint<TX, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<short> packed, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         Span<TY> y, Geometry g, int xZeroPoint, int yZeroPoint, int min, int max) where TX : unmanaged where TY : unmanaged
     {

@@ -64,6 +64,7 @@ public static class Int8Dot
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int DotVector256<TA, TB>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b) where TA : unmanaged where TB : unmanaged
     {
         if (a.Length != b.Length) ThrowLengthMismatch(a.Length, b.Length);
@@ -96,6 +97,7 @@ public static class Int8Dot
         return DotScalar(a, b, i, Vector128.Sum(lanes));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int SumVector256<T>(ReadOnlySpan<T> x) where T : unmanaged
     {
         ref T px = ref MemoryMarshal.GetReference(x);

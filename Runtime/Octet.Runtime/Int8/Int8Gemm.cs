@@ -49,6 +49,7 @@ public static class Int8Gemm
     /// OHWI conv weights and NK matrices are) into <paramref name="panel"/> for activations of type int8
     /// (<paramref name="signedActivations"/>) or uint8.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackPanel(ReadOnlySpan<sbyte> weights, int depth, int first, int count, bool signedActivations, Span<byte> panel)
     {
         int padded = PaddedDepth(depth);
@@ -123,6 +124,7 @@ public static class Int8Gemm
     }
 
     /// <summary>The AVX-VNNI kernel: 6 rows × 16 channels per step (12 accumulators), then single rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyVnni<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
         int count, Span<int> result, int resultStride) where T : unmanaged
     {
@@ -210,6 +212,7 @@ public static class Int8Gemm
     /// int8 weights. One row × 16 channels per step. Each 32-bit lane first holds the sum of two of a channel's four
     /// products; a horizontal add of the two halves and a lane permute give one sum per channel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyWidening<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
         int count, Span<int> result, int resultStride) where T : unmanaged
     {

@@ -58,6 +58,7 @@ public static class RequantizeRow
     /// The block form: the per-channel constants are checked once for the block (the slices below check each row's
     /// extent), then each row goes through the row kernel without repeating the checks.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FixedPointBlock<T>(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output, int outputStride, int rows, int count) where T : unmanaged
     {
@@ -85,6 +86,7 @@ public static class RequantizeRow
             Float<byte>(products.Slice(r * productStride, count), bias, scales, zeroPoint, min, max, output.Slice(r * outputStride, count));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void FixedPoint<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
     {
@@ -95,6 +97,7 @@ public static class RequantizeRow
     }
 
     /// <summary>The fixed-point row once the caller has checked the lengths (<see cref="Check"/>) itself, for kernels that requantize many rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void FixedPointChecked<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
     {
@@ -117,6 +120,7 @@ public static class RequantizeRow
         FixedPointScalar(products, bias, multipliers, shifts, zeroPoint, min, max, output, start);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Float<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
     {
@@ -173,6 +177,7 @@ public static class RequantizeRow
     /// (a multiplier below 2^−32: the scalar result is 0) go through the vector path with multiplier 0; a group with
     /// a left shift goes through the scalar specification.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int FixedPointAvx2<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
     {
@@ -225,6 +230,7 @@ public static class RequantizeRow
         values.Length == 1 ? Vector512.Create(values[0]) : Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)j);
 
     /// <summary>The AVX-512 form of <see cref="FixedPointAvx2"/>: whole groups of sixteen channels; returns where the rest starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int FixedPointAvx512<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
     {
@@ -288,6 +294,7 @@ public static class RequantizeRow
         return (shifted - Avx2.ShiftRightLogicalVariable(bias62, rightShift)).AsInt64();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int FloatAvx2<T>(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<float> scales,
         int zeroPoint, int min, int max, Span<T> output) where T : unmanaged
     {

@@ -31,6 +31,7 @@ public static class RescaledAdd
 
     private static bool IsEightBit<T>() => typeof(T) == typeof(byte) || typeof(T) == typeof(sbyte);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Add<TA, TB, TY>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b, ReadOnlySpan<int> aTable, ReadOnlySpan<int> bTable,
         int multiplier, int shift, int zeroPoint, int min, int max, Span<TY> y) where TA : unmanaged where TB : unmanaged where TY : unmanaged
     {

@@ -45,6 +45,7 @@ public static class TableLookup
     private static int Index<T>(T value) where T : unmanaged => typeof(T) == typeof(sbyte) ? Int8Dot.ToInt(value) + 128 : Int8Dot.ToInt(value);
 
     /// <summary>Whole blocks of 64 values; returns where the scalar tail starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ApplyAvx512<TX, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<TY> table, Span<TY> y) where TX : unmanaged where TY : unmanaged
     {
         ref byte pt = ref Unsafe.As<TY, byte>(ref MemoryMarshal.GetReference(table));
