@@ -99,6 +99,8 @@ internal static class BenchCommand
         bool arrivesQuantized = QuantizedModelImport.IsQuantized(graph);
         if (arrivesQuantized && quantPath is not null)
             throw new OctetException($"{modelPath} is already quantized; bench it without --quant (its own quantization is kept exactly)");
+        if (ortFloat && quantPath is null)
+            throw new OctetException($"--ort float needs --quant: it compares the int8 plan Octet compiles from a quantization config with the float model ({modelPath} has no --quant)");
         var config = quantPath is null ? null : GraphPreparation.LoadConfig(quantPath, graph);
 
         inputSpec ??= DefaultInputs(modelPath);
@@ -127,7 +129,7 @@ internal static class BenchCommand
                 ortModel = Path.Combine(tempFolder, Path.GetFileNameWithoutExtension(modelPath) + ".qdq.onnx");
                 try
                 {
-                    OnnxModelWriter.Write(QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest()), ortModel);
+                    OnnxModelWriter.Write(GraphPreparation.ToQdq(graph, config), ortModel);
                 }
                 catch (OctetException e)
                 {

@@ -88,7 +88,7 @@ internal static class EvalCommand
         {
             var config = GraphPreparation.LoadConfig(quantPath, graph);
             var mode = ParseNumerics(numericsText) ?? config.Numerics;
-            var qdq = QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest());
+            var qdq = GraphPreparation.ToQdq(graph, config);
             var plan = IntegerLowering.Lower(qdq, mode, config.ToLoweringOptions());
             var octetInt8 = new ReferenceExecutor(plan);
             runners.Add(("octet_int8", x => OctetRun(octetInt8, input, x), null));

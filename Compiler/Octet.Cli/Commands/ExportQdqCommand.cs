@@ -63,7 +63,7 @@ internal static class ExportQdqCommand
         var config = GraphPreparation.LoadConfig(configPath, graph);
         if (numerics is not null && ConfigNames.TryParseNumerics(numerics, out var mode)) config = config with { Numerics = mode };
 
-        var qdq = QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest());
+        var qdq = GraphPreparation.ToQdq(graph, config);
         var folder = Path.GetDirectoryName(Path.GetFullPath(outputPath));
         if (folder is not null) Directory.CreateDirectory(folder);
         OnnxModelWriter.Write(qdq, outputPath);

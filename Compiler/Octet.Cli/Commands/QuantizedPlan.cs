@@ -28,7 +28,7 @@ public sealed record QuantizedPlan(ModelGraph Qdq, ModelGraph Plan, NumericsMode
             if (QuantizedModelImport.IsQuantized(graph))
                 throw new OctetException($"{graph.SourcePath} is already quantized; run it without --quant (its own quantization is kept exactly)");
             var config = GraphPreparation.LoadConfig(quantPath, graph);
-            var qdq = QdqQuantizer.Apply(GraphPreparation.DescribedGraph(graph, config.Transformer), config.ToRequest());
+            var qdq = GraphPreparation.ToQdq(graph, config);
             var mode = overrideMode ?? config.Numerics;
             Directory.CreateDirectory(exportFolder);
             var exported = Path.Combine(exportFolder, Path.GetFileNameWithoutExtension(graph.SourcePath) + ".qdq.onnx");

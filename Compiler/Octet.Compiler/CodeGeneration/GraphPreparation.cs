@@ -37,7 +37,7 @@ public static class GraphPreparation
         {
             if (quantized)
                 throw new OctetException($"{graph.SourcePath} is already quantized; compile it without a quantization config (its own quantization is kept exactly)");
-            var qdq = QdqQuantizer.Apply(DescribedGraph(graph, config.Transformer), config.ToRequest());
+            var qdq = ToQdq(graph, config);
             var mode = numerics ?? config.Numerics;
             return new PreparedGraph(IntegerLowering.Lower(qdq, mode, config.ToLoweringOptions()), mode.Name(), qdq);
         }
@@ -88,6 +88,13 @@ public static class GraphPreparation
         }
         return described;
     }
+
+    /// <summary>
+    /// The QDQ graph a config gives <paramref name="graph"/>: <see cref="QdqQuantizer"/> applied to the graph the config
+    /// describes. What integer lowering starts from, and what ONNX Runtime runs when it checks or times Octet's int8 plan.
+    /// </summary>
+    public static ModelGraph ToQdq(ModelGraph graph, QuantizationConfig config) =>
+        QdqQuantizer.Apply(DescribedGraph(graph, config.Transformer), config.ToRequest());
 
     /// <summary>
     /// Reads a quantization config for <paramref name="graph"/> and checks its tensor and node names against the

@@ -54,6 +54,14 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void Ort_float_without_a_config_exits_2_naming_the_option()
+    {
+        var (code, _, error) = OctetCli.Run(["bench", Mnist, "--ort", "float", .. Quick]);
+        Assert.Equal(2, code);
+        Assert.Contains("--ort float needs --quant", error);
+    }
+
+    [Fact]
     public void Transformer_config_names_fused_tensors_and_benches_against_the_float_model()
     {
         // The stored bert_toy config names tensors of the fused graph (LayerNorm, GELU, linear layers as Gemm), so
