@@ -21,9 +21,14 @@ internal sealed class InMemoryModelClass
 {
     private const string BinderName = "OctetBenchBinder";
 
-    private readonly Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, Array[], Array[], Action> bind;
+    private readonly Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, object> create;
+    private readonly Func<object, Array[], Array[], Action> bind;
 
-    private InMemoryModelClass(Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, Array[], Array[], Action> bind) => this.bind = bind;
+    private InMemoryModelClass(Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, object> create, Func<object, Array[], Array[], Action> bind)
+    {
+        this.create = create;
+        this.bind = bind;
+    }
 
     /// <summary>The CLR element type of each <c>Run</c> input, then each output, in plan order.</summary>
     public static (Type[] Inputs, Type[] Outputs) RunTypes(ModelPlan plan)
@@ -53,16 +58,26 @@ internal sealed class InMemoryModelClass
         image.Position = 0;
         var assembly = new AssemblyLoadContext("octet-bench-" + fullName, isCollectible: false).LoadFromStream(image);
         var binder = assembly.GetType(BinderName, throwOnError: true)!;
+        var create = binder.GetMethod("Create", BindingFlags.Public | BindingFlags.Static)!
+            .CreateDelegate<Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, object>>();
         var bind = binder.GetMethod("Bind", BindingFlags.Public | BindingFlags.Static)!
-            .CreateDelegate<Func<ModelWeights, Octet.Runtime.Threading.WorkerTeam?, Array[], Array[], Action>>();
-        return new InMemoryModelClass(bind);
+            .CreateDelegate<Func<object, Array[], Array[], Action>>();
+        return new InMemoryModelClass(create, bind);
     }
 
     /// <summary>A new instance over <paramref name="weights"/> and a delegate running it on these arrays (one per input and output, in plan order).</summary>
-    public Action Bind(ModelWeights weights, Array[] inputs, Array[] outputs) => bind(weights, null, inputs, outputs);
+    public Action Bind(ModelWeights weights, Array[] inputs, Array[] outputs) => Bind(weights, null, inputs, outputs);
 
     /// <summary>As <see cref="Bind(ModelWeights, Array[], Array[])"/>, the instance splitting its large ops over <paramref name="team"/> (null: single-threaded).</summary>
-    public Action Bind(ModelWeights weights, Octet.Runtime.Threading.WorkerTeam? team, Array[] inputs, Array[] outputs) => bind(weights, team, inputs, outputs);
+    public Action Bind(ModelWeights weights, Octet.Runtime.Threading.WorkerTeam? team, Array[] inputs, Array[] outputs) =>
+        Instantiate(weights, team, inputs, outputs).Run;
+
+    /// <summary>A new instance of the class (with <paramref name="team"/>) and a delegate calling its <c>Run</c> on the arrays.</summary>
+    public (object Model, Action Run) Instantiate(ModelWeights weights, Octet.Runtime.Threading.WorkerTeam? team, Array[] inputs, Array[] outputs)
+    {
+        var model = create(weights, team);
+        return (model, bind(model, inputs, outputs));
+    }
 
     private static string BinderSource(ModelPlan plan, string fullName)
     {
@@ -71,8 +86,10 @@ internal sealed class InMemoryModelClass
             : t == typeof(int) ? "int" : t == typeof(long) ? "long" : throw new InvalidOperationException(t.Name);
         var text = new StringBuilder();
         text.Append("public static class ").Append(BinderName).Append('\n').Append("{\n");
-        text.Append("    public static System.Action Bind(Octet.Runtime.ModelWeights weights, Octet.Runtime.Threading.WorkerTeam team, System.Array[] inputs, System.Array[] outputs)\n    {\n");
-        text.Append("        var model = new global::").Append(fullName).Append("(weights) { Team = team };\n");
+        text.Append("    public static object Create(Octet.Runtime.ModelWeights weights, Octet.Runtime.Threading.WorkerTeam team) => new global::")
+            .Append(fullName).Append("(weights) { Team = team };\n");
+        text.Append("    public static System.Action Bind(object instance, System.Array[] inputs, System.Array[] outputs)\n    {\n");
+        text.Append("        var model = (global::").Append(fullName).Append(")instance;\n");
         for (int i = 0; i < inputTypes.Length; i++) text.Append($"        var i{i} = ({Name(inputTypes[i])}[])inputs[{i}];\n");
         for (int o = 0; o < outputTypes.Length; o++) text.Append($"        var o{o} = ({Name(outputTypes[o])}[])outputs[{o}];\n");
         var arguments = Enumerable.Range(0, inputTypes.Length).Select(i => $"i{i}").Concat(Enumerable.Range(0, outputTypes.Length).Select(o => $"o{o}"));

@@ -1,11 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.Loader;
-using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Octet.Compiler.Diagnostics;
 using Octet.Generator.Plan;
 using Octet.Runtime;
@@ -25,7 +21,6 @@ namespace Octet.Cli.Benchmarking;
 /// </summary>
 internal static partial class OpProfiler
 {
-    private const string BinderName = "OctetProfileBinder";
 
     /// <summary>One op's timing: its plan entry, the shapes it reads and writes, and its median in µs.</summary>
     public sealed record OpTiming(int Index, string OpType, string Name, string Shapes, double MedianMicroseconds);
@@ -45,7 +40,7 @@ internal static partial class OpProfiler
         int warmupRounds, TimeSpan minimumWarmup, int rounds)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "at least one timed round");
-        var (model, run) = CompileAndBind(plan, source, fullName, weights, inputs, outputs);
+        var (model, run) = InMemoryModelClass.Compile(plan, source, fullName).Instantiate(weights, null, inputs, outputs);
         var ops = BindOps(plan, model, fullName);
 
         // Edge quantization once: the arena now holds the quantized inputs that op 0 reads.
@@ -182,50 +177,5 @@ internal static partial class OpProfiler
             delegates[i] = method.CreateDelegate<Action>(model);
         }
         return delegates;
-    }
-
-    /// <summary>
-    /// Compiles the class with a small binder (span parameters cannot go through reflection): the binder creates
-    /// the instance and returns it with a delegate calling <c>Run</c> on the given arrays.
-    /// </summary>
-    private static (object Model, Action Run) CompileAndBind(ModelPlan plan, string source, string fullName, ModelWeights weights, Array[] inputs, Array[] outputs)
-    {
-        var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var compilation = CSharpCompilation.Create("OctetProfile_" + fullName.Replace('.', '_'),
-            [
-                CSharpSyntaxTree.ParseText(source, parse, path: fullName + ".g.cs", encoding: Encoding.UTF8),
-                CSharpSyntaxTree.ParseText(BinderSource(plan, fullName), parse, path: BinderName + ".cs", encoding: Encoding.UTF8),
-            ],
-            InMemoryModelClass.UserProjectReferences.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release,
-                nullableContextOptions: NullableContextOptions.Enable));
-        using var image = new MemoryStream();
-        var emitted = compilation.Emit(image);
-        if (!emitted.Success)
-            throw new OctetException($"the generated class {fullName} does not compile: {string.Join("; ", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(5))}");
-        image.Position = 0;
-        var assembly = new AssemblyLoadContext("octet-profile-" + fullName, isCollectible: false).LoadFromStream(image);
-        var binder = assembly.GetType(BinderName, throwOnError: true)!;
-        var create = binder.GetMethod("Create", BindingFlags.Public | BindingFlags.Static)!.CreateDelegate<Func<ModelWeights, object>>();
-        var bind = binder.GetMethod("Bind", BindingFlags.Public | BindingFlags.Static)!.CreateDelegate<Func<object, Array[], Array[], Action>>();
-        var model = create(weights);
-        return (model, bind(model, inputs, outputs));
-    }
-
-    private static string BinderSource(ModelPlan plan, string fullName)
-    {
-        var (inputTypes, outputTypes) = InMemoryModelClass.RunTypes(plan);
-        string Name(Type t) => t == typeof(float) ? "float" : t == typeof(sbyte) ? "sbyte" : t == typeof(byte) ? "byte"
-            : t == typeof(int) ? "int" : t == typeof(long) ? "long" : throw new InvalidOperationException(t.Name);
-        var text = new StringBuilder();
-        text.Append("public static class ").Append(BinderName).Append("\n{\n");
-        text.Append("    public static object Create(Octet.Runtime.ModelWeights weights) => new global::").Append(fullName).Append("(weights);\n");
-        text.Append("    public static System.Action Bind(object instance, System.Array[] inputs, System.Array[] outputs)\n    {\n");
-        text.Append("        var model = (global::").Append(fullName).Append(")instance;\n");
-        for (int i = 0; i < inputTypes.Length; i++) text.Append($"        var i{i} = ({Name(inputTypes[i])}[])inputs[{i}];\n");
-        for (int o = 0; o < outputTypes.Length; o++) text.Append($"        var o{o} = ({Name(outputTypes[o])}[])outputs[{o}];\n");
-        var arguments = Enumerable.Range(0, inputTypes.Length).Select(i => $"i{i}").Concat(Enumerable.Range(0, outputTypes.Length).Select(o => $"o{o}"));
-        text.Append("        return () => model.Run(").Append(string.Join(", ", arguments)).Append(");\n    }\n}\n");
-        return text.ToString();
     }
 }
