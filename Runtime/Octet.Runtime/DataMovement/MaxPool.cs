@@ -37,25 +37,9 @@ public static class MaxPool
         for (int n = 0; n < batch; n++)
             for (int oh = 0; oh < outputHeight; oh++)
                 for (int ow = 0; ow < outputWidth; ow++)
-                {
-                    var best = output.Slice(((n * outputHeight + oh) * outputWidth + ow) * channels, channels);
-                    bool any = false;
-                    for (int kh = 0; kh < kernelHeight; kh++)
-                    {
-                        int ih = oh * strideHeight - padTop + kh * dilationHeight;
-                        if ((uint)ih >= (uint)inputHeight) continue;
-                        for (int kw = 0; kw < kernelWidth; kw++)
-                        {
-                            int iw = ow * strideWidth - padLeft + kw * dilationWidth;
-                            if ((uint)iw >= (uint)inputWidth) continue;
-                            var tap = input.Slice(((n * inputHeight + ih) * inputWidth + iw) * channels, channels);
-                            if (!any) tap.CopyTo(best);
-                            else TakeGreater(tap, best);
-                            any = true;
-                        }
-                    }
-                    if (!any) best.Fill(lowest);
-                }
+                    PoolPixelSlow(input, output.Slice(((n * outputHeight + oh) * outputWidth + ow) * channels, channels), n, oh, ow,
+                        inputHeight, inputWidth, channels, kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth,
+                        padTop, padLeft, lowest);
     }
 
     /// <summary>
@@ -121,6 +105,10 @@ public static class MaxPool
                 }
     }
 
+    /// <summary>
+    /// One output pixel by the scalar rule, the specification the vector path must match: the first valid tap copied, each
+    /// later one taken element-wise where strictly greater, <paramref name="lowest"/> when the window holds no valid tap.
+    /// </summary>
     private static void PoolPixelSlow<T>(ReadOnlySpan<T> input, Span<T> best, int n, int oh, int ow, int inputHeight, int inputWidth, int channels,
         int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int dilationHeight, int dilationWidth, int padTop, int padLeft, T lowest)
         where T : unmanaged, INumber<T>
