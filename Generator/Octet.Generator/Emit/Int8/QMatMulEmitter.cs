@@ -112,19 +112,7 @@ namespace Octet.Generator.Emit.Int8
                 code.Line($"var yBlock = y.Slice(batch * {m * n}, {m * n});");
                 if (packed)
                 {
-                    if (aZeroPoint != 0)
-                        code.Line($"for (int j = 0; j < {n}; j++) columnSums[j] = {Int8Code.Runtime}Int8Dot.Sum(bBlock.Slice(j * {depth}, {depth}));");
-                    code.Open($"for (int i = 0; i < {m}; i++)");
-                    code.Line($"var row = aBlock.Slice(i * {depth}, {depth});");
-                    if (bZeroPoint != 0) code.Line($"int rowTerm = {constant} - {bZeroPoint} * {Int8Code.Runtime}Int8Dot.Sum(row);");
-                    code.Open($"for (int j = 0; j < {n}; j++)");
-                    string acc = $"{Int8Code.Runtime}Int8Dot.Dot(row, bBlock.Slice(j * {depth}, {depth}))";
-                    if (bZeroPoint != 0) acc += " + rowTerm";
-                    if (aZeroPoint != 0) acc += $" - {aZeroPoint} * columnSums[j]";
-                    code.Line($"int sum = {acc};");
-                    code.Line($"yBlock[i * {n} + j] = {requantization.Expression("sum", "0")};");
-                    code.Close();
-                    code.Close();
+                    WriteNkProduct(code, "bBlock", m, n, depth, aZeroPoint, bZeroPoint, constant, requantization);
                 }
                 else
                 {
@@ -165,6 +153,29 @@ namespace Octet.Generator.Emit.Int8
                 result[i] = x == 1 ? z : x;
             }
             return result;
+        }
+
+        /// <summary>
+        /// Writes yBlock = requantize(aBlock · Bᵀ) for one batch, where <paramref name="columns"/> names B stored [N][K] (one row
+        /// per output column) and <c>columnSums</c> is a stack buffer of N ints when a_zero_point ≠ 0: one SIMD dot product
+        /// per output, with the zero-point terms Σ a·b − b_zp·Σ a − a_zp·Σ b + K·a_zp·b_zp (<paramref name="constant"/>).
+        /// </summary>
+        internal static void WriteNkProduct(CodeWriter code, string columns, int m, int n, int depth, int aZeroPoint, int bZeroPoint, int constant,
+            Int8Requantization requantization)
+        {
+            if (aZeroPoint != 0)
+                code.Line($"for (int j = 0; j < {n}; j++) columnSums[j] = {Int8Code.Runtime}Int8Dot.Sum({columns}.Slice(j * {depth}, {depth}));");
+            code.Open($"for (int i = 0; i < {m}; i++)");
+            code.Line($"var row = aBlock.Slice(i * {depth}, {depth});");
+            if (bZeroPoint != 0) code.Line($"int rowTerm = {constant} - {bZeroPoint} * {Int8Code.Runtime}Int8Dot.Sum(row);");
+            code.Open($"for (int j = 0; j < {n}; j++)");
+            string acc = $"{Int8Code.Runtime}Int8Dot.Dot(row, {columns}.Slice(j * {depth}, {depth}))";
+            if (bZeroPoint != 0) acc += " + rowTerm";
+            if (aZeroPoint != 0) acc += $" - {aZeroPoint} * columnSums[j]";
+            code.Line($"int sum = {acc};");
+            code.Line($"yBlock[i * {n} + j] = {requantization.Expression("sum", "0")};");
+            code.Close();
+            code.Close();
         }
 
         /// <summary>For each output batch (row-major over <paramref name="batch"/>), the index of the operand's matrix it reads.</summary>

@@ -63,19 +63,7 @@ namespace Octet.Generator.Emit.Transformer
                 code.Line($"var aBlock = a.Slice({aMatrix} * {m * depth}, {m * depth});");
                 code.Line($"var yBlock = y.Slice(batch * {m * n}, {m * n});");
                 code.Line($"{TransformerCode.Runtime}MatrixTranspose.Transpose<{bType}>(b.Slice({bMatrix} * {depth * n}, {depth * n}), {depth}, {n}, columns);");
-                if (aZeroPoint != 0)
-                    code.Line($"for (int j = 0; j < {n}; j++) columnSums[j] = {Int8Code.Runtime}Int8Dot.Sum(columns.Slice(j * {depth}, {depth}));");
-                code.Open($"for (int i = 0; i < {m}; i++)");
-                code.Line($"var row = aBlock.Slice(i * {depth}, {depth});");
-                if (bZeroPoint != 0) code.Line($"int rowTerm = {constant} - {bZeroPoint} * {Int8Code.Runtime}Int8Dot.Sum(row);");
-                code.Open($"for (int j = 0; j < {n}; j++)");
-                string acc = $"{Int8Code.Runtime}Int8Dot.Dot(row, columns.Slice(j * {depth}, {depth}))";
-                if (bZeroPoint != 0) acc += " + rowTerm";
-                if (aZeroPoint != 0) acc += $" - {aZeroPoint} * columnSums[j]";
-                code.Line($"int sum = {acc};");
-                code.Line($"yBlock[i * {n} + j] = {requantization.Expression("sum", "0")};");
-                code.Close();
-                code.Close();
+                QMatMulEmitter.WriteNkProduct(code, "columns", m, n, depth, aZeroPoint, bZeroPoint, constant, requantization);
                 code.Close();
                 code.Close();
             };
