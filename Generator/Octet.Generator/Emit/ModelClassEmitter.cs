@@ -217,6 +217,8 @@ namespace Octet.Generator.Emit
                 _code.Line($"private readonly {RuntimeNamespace}.Arena _arena;");
                 foreach (var body in _bodies.Where(b => b.UnitsCode != null))
                     _code.Line($"private readonly Action<int, int> {UnitsField(body.Op)};");
+                foreach (var field in _bodies.SelectMany(b => b.PreparedFields))
+                    _code.Line($"private readonly {field.Type} {field.Name};");
                 _code.Line();
                 _code.Line("/// <summary>");
                 _code.Line("/// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):");
@@ -246,6 +248,9 @@ namespace Octet.Generator.Emit
                 // Created once here, so that handing an op's units to the team allocates nothing per Run.
                 foreach (var body in _bodies.Where(b => b.UnitsCode != null))
                     _code.Line($"{UnitsField(body.Op)} = {MethodName(body.Op)}_Units;");
+                // Work on constants that every inference would repeat (such as packing weight panels), done once per instance.
+                foreach (var field in _bodies.SelectMany(b => b.PreparedFields))
+                    _code.Line($"{field.Name} = {field.Initializer};");
                 _code.Close();
                 _code.Line();
             }
@@ -391,13 +396,14 @@ namespace Octet.Generator.Emit
             /// <summary>One op's emitted method body, and the body of its units method when it splits its work.</summary>
             private sealed class OpBody
             {
-                public OpBody(PlanOp op, CodeWriter body, List<string> failures, CodeWriter? unitsCode, int units)
+                public OpBody(PlanOp op, CodeWriter body, List<string> failures, CodeWriter? unitsCode, int units, IReadOnlyList<PreparedField> preparedFields)
                 {
                     Op = op;
                     Body = body;
                     Failures = failures;
                     UnitsCode = unitsCode;
                     Units = units;
+                    PreparedFields = preparedFields;
                 }
 
                 public PlanOp Op { get; }
@@ -405,6 +411,8 @@ namespace Octet.Generator.Emit
                 public List<string> Failures { get; }
                 public CodeWriter? UnitsCode { get; }
                 public int Units { get; }
+                /// <summary>Fields the constructor computes for the op (none when the op failed).</summary>
+                public IReadOnlyList<PreparedField> PreparedFields { get; }
             }
 
             /// <summary>Depth of an op method's body: inside the class (file-scoped namespace) and the method.</summary>
@@ -417,8 +425,9 @@ namespace Octet.Generator.Emit
                 foreach (var op in _plan.Ops)
                 {
                     var body = new CodeWriter(OpBodyDepth);
-                    var failures = EmitBody(op, body, out var unitsCode, out int units);
-                    _bodies.Add(new OpBody(op, body, failures, failures.Count == 0 ? unitsCode : null, units));
+                    var failures = EmitBody(op, body, out var unitsCode, out int units, out var preparedFields);
+                    _bodies.Add(new OpBody(op, body, failures, failures.Count == 0 ? unitsCode : null, units,
+                        failures.Count == 0 ? preparedFields : Array.Empty<PreparedField>()));
                 }
             }
 
@@ -471,10 +480,11 @@ namespace Octet.Generator.Emit
             }
 
             /// <summary>Runs the op's emitter into <paramref name="body"/>; returns what went wrong (reported as diagnostics too).</summary>
-            private List<string> EmitBody(PlanOp op, CodeWriter body, out CodeWriter? unitsCode, out int units)
+            private List<string> EmitBody(PlanOp op, CodeWriter body, out CodeWriter? unitsCode, out int units, out IReadOnlyList<PreparedField> preparedFields)
             {
                 unitsCode = null;
                 units = 0;
+                preparedFields = Array.Empty<PreparedField>();
                 var failures = new List<string>();
                 string label = $"model '{_plan.Model}', op {op.Index} {op.OpType} '{op.Name}'";
                 foreach (var name in op.Inputs.Concat(op.Outputs))
@@ -496,7 +506,7 @@ namespace Octet.Generator.Emit
                     return failures;
                 }
 
-                var context = new OpEmitContext(_plan, op, _tensors, _inlineConstants, body, UnitsField(op));
+                var context = new OpEmitContext(_plan, op, _tensors, _inlineConstants, body, UnitsField(op), canPrepare: true);
                 try
                 {
                     emitter.Emit(context);
@@ -516,6 +526,7 @@ namespace Octet.Generator.Emit
                 }
                 unitsCode = context.UnitsCode;
                 units = context.Units;
+                preparedFields = context.PreparedFields;
                 return failures;
             }
 

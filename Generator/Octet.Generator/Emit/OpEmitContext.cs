@@ -32,13 +32,15 @@ namespace Octet.Generator.Emit
 
         /// <summary>
         /// An op context whose op may split its work over the model's worker team (see <see cref="SplitIntoUnits"/>):
-        /// <paramref name="unitsField"/> names the class field holding the delegate of the op's units method.
+        /// <paramref name="unitsField"/> names the class field holding the delegate of the op's units method;
+        /// <paramref name="canPrepare"/> says whether the class declares and initializes the op's <see cref="PreparedFields"/>.
         /// </summary>
         public OpEmitContext(ModelPlan plan, PlanOp op, Dictionary<string, PlanTensor> tensors,
-            SortedDictionary<string, PlanTensor> inlineConstants, CodeWriter code, string unitsField)
+            SortedDictionary<string, PlanTensor> inlineConstants, CodeWriter code, string unitsField, bool canPrepare = false)
             : this(plan, op, tensors, inlineConstants, code)
         {
             _unitsField = unitsField;
+            CanPrepare = canPrepare;
         }
 
         private readonly int _bodyDepth;
@@ -84,6 +86,32 @@ namespace Octet.Generator.Emit
             Code.Line($"RunUnits({units}, {_unitsField});");
             UnitsCode = new CodeWriter(_bodyDepth);
             return UnitsCode;
+        }
+
+        private readonly List<PreparedField> _preparedFields = new List<PreparedField>();
+
+        /// <summary>Fields this op asked the class constructor to compute (<see cref="Prepare"/>).</summary>
+        public IReadOnlyList<PreparedField> PreparedFields => _preparedFields;
+
+        /// <summary>
+        /// True when the class around this op has a constructor that can compute values once for it (<see cref="Prepare"/>);
+        /// a kernel body written on its own (kernel tests) cannot, and emitters then compute them in the op body.
+        /// </summary>
+        public bool CanPrepare { get; }
+
+        /// <summary>
+        /// Declares a read-only field of type <paramref name="type"/> that the constructor sets to
+        /// <paramref name="initializer"/> (an expression that may read the weights through <c>Weights&lt;T&gt;</c>), and
+        /// returns its name, <c>_op{index}{suffix}</c>: work on constants, such as packing weight panels, done once per
+        /// instance instead of once per inference. Check <see cref="CanPrepare"/> first.
+        /// </summary>
+        public string Prepare(string type, string suffix, string initializer)
+        {
+            if (!CanPrepare) throw new InvalidOperationException("this op's class has no constructor to prepare fields in (check CanPrepare)");
+            string name = $"_op{Op.Index}{suffix}";
+            if (_preparedFields.Any(f => f.Name == name)) throw new InvalidOperationException($"field '{name}' is already prepared");
+            _preparedFields.Add(new PreparedField(type, name, initializer));
+            return name;
         }
 
         public PlanTensor Tensor(string name) => _tensors[name];

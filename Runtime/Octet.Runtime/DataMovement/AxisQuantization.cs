@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Octet.Runtime.DataMovement;
 
 /// <summary>
@@ -9,6 +11,7 @@ namespace Octet.Runtime.DataMovement;
 public static class AxisQuantization
 {
     /// <summary>float32 → int8, one scale and zero point per index along the axis.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> input, Span<sbyte> output, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> zeroPoints,
         int outer, int axisLength, int inner)
     {
@@ -18,6 +21,7 @@ public static class AxisQuantization
     }
 
     /// <summary>float32 → uint8, one scale and zero point per index along the axis.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> input, Span<byte> output, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeroPoints,
         int outer, int axisLength, int inner)
     {
@@ -27,6 +31,7 @@ public static class AxisQuantization
     }
 
     /// <summary>int8 → float32, one scale and zero point per index along the axis.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<sbyte> input, Span<float> output, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> zeroPoints,
         int outer, int axisLength, int inner)
     {
@@ -36,6 +41,7 @@ public static class AxisQuantization
     }
 
     /// <summary>uint8 → float32, one scale and zero point per index along the axis.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<byte> input, Span<float> output, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeroPoints,
         int outer, int axisLength, int inner)
     {
@@ -45,6 +51,7 @@ public static class AxisQuantization
     }
 
     /// <summary>int32 → float32 (e.g. a per-channel bias), one scale and zero point per index along the axis.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<int> input, Span<float> output, ReadOnlySpan<float> scales, ReadOnlySpan<int> zeroPoints,
         int outer, int axisLength, int inner)
     {

@@ -28,6 +28,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>float32 → int8. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> input, Span<sbyte> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -36,6 +37,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>float32 → uint8. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> input, Span<byte> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -44,6 +46,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>int32 → int8 (QuantizeLinear accepts int32 x; it is converted to float32 before the division).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<int> input, Span<sbyte> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -52,6 +55,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>int32 → uint8 (QuantizeLinear accepts int32 x; it is converted to float32 before the division).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<int> input, Span<byte> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -60,6 +64,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>int8 → float32. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<sbyte> input, Span<float> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -67,6 +72,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>uint8 → float32. <paramref name="output"/> must be at least as long as <paramref name="input"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<byte> input, Span<float> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -74,6 +80,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>int32 → float32 (DequantizeLinear of an int32 tensor, e.g. a bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<int> input, Span<float> output, float scale, int zeroPoint)
     {
         output = output[..input.Length];
@@ -85,6 +92,7 @@ public static class EdgeQuantization
     /// float32 NCHW (the caller's order) → int8 NHWC (the arena's order, when the model's first op wants channels
     /// last): the same values as <see cref="Quantize(ReadOnlySpan{float}, Span{sbyte}, float, int)"/>, stored transposed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeToNhwc(ReadOnlySpan<float> input, Span<sbyte> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
     {
         int plane = height * width;
@@ -95,6 +103,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>float32 NCHW → uint8 NHWC; see <see cref="QuantizeToNhwc(ReadOnlySpan{float}, Span{sbyte}, float, int, int, int, int, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeToNhwc(ReadOnlySpan<float> input, Span<byte> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
     {
         int plane = height * width;
@@ -105,6 +114,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>int8 NHWC (the arena's order) → float32 NCHW (the caller's order), values as <see cref="Dequantize(ReadOnlySpan{sbyte}, Span{float}, float, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeFromNhwc(ReadOnlySpan<sbyte> input, Span<float> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
     {
         int plane = height * width;
@@ -115,6 +125,7 @@ public static class EdgeQuantization
     }
 
     /// <summary>uint8 NHWC → float32 NCHW; see <see cref="DequantizeFromNhwc(ReadOnlySpan{sbyte}, Span{float}, float, int, int, int, int, int)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeFromNhwc(ReadOnlySpan<byte> input, Span<float> output, float scale, int zeroPoint, int batch, int channels, int height, int width)
     {
         int plane = height * width;

@@ -55,7 +55,6 @@ public static class MaxPool
         int dilationHeight, int dilationWidth, int padTop, int padLeft, T lowest)
         where T : unmanaged, INumber<T>
     {
-        int width = Vector128<T>.Count;
         ref T px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
         ref T py = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
         Span<int> taps = stackalloc int[Math.Min(kernelHeight * kernelWidth, 1024)];
@@ -90,19 +89,73 @@ public static class MaxPool
                         output.Slice(pixel, channels).Fill(lowest);
                         continue;
                     }
-                    for (int c = 0; ; c += width)
-                    {
-                        if (c > channels - width) c = channels - width;
-                        var best = Vector128.LoadUnsafe(ref px, (nuint)(taps[0] + c));
-                        for (int t = 1; t < count; t++)
-                        {
-                            var value = Vector128.LoadUnsafe(ref px, (nuint)(taps[t] + c));
-                            best = Vector128.ConditionalSelect(Vector128.GreaterThan(value, best), value, best);
-                        }
-                        best.StoreUnsafe(ref py, (nuint)(pixel + c));
-                        if (c == channels - width) break;
-                    }
+                    // The widest vector the channels fill: 64 channels of float32 are 4 Vector512 steps instead of 16 Vector128 ones.
+                    if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && channels >= Vector512<T>.Count)
+                        PoolPixel<T, Lanes512<T>>(ref px, taps.Slice(0, count), ref Unsafe.Add(ref py, pixel), channels);
+                    else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && channels >= Vector256<T>.Count)
+                        PoolPixel<T, Lanes256<T>>(ref px, taps.Slice(0, count), ref Unsafe.Add(ref py, pixel), channels);
+                    else
+                        PoolPixel<T, Lanes128<T>>(ref px, taps.Slice(0, count), ref Unsafe.Add(ref py, pixel), channels);
                 }
+    }
+
+    /// <summary>
+    /// One output pixel's channels a vector at a time over its valid taps (input offsets, at least one); the last vector
+    /// ends at the last channel and overlaps the one before it, recomputing those lanes from the same taps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PoolPixel<T, TLanes>(ref T input, ReadOnlySpan<int> taps, ref T output, int channels)
+        where T : unmanaged where TLanes : struct, ILanes<T, TLanes>
+    {
+        int width = TLanes.Count;
+        for (int c = 0; ; c += width)
+        {
+            if (c > channels - width) c = channels - width;
+            var best = TLanes.Load(ref Unsafe.Add(ref input, taps[0] + c));
+            for (int t = 1; t < taps.Length; t++)
+                best = TLanes.TakeGreater(TLanes.Load(ref Unsafe.Add(ref input, taps[t] + c)), best);
+            best.Store(ref Unsafe.Add(ref output, c));
+            if (c == channels - width) break;
+        }
+    }
+
+    /// <summary>One vector width's operations for <see cref="PoolPixel"/>: per lane, the strict-greater rule as compare and select.</summary>
+    private interface ILanes<T, TSelf> where T : unmanaged where TSelf : struct, ILanes<T, TSelf>
+    {
+        static abstract int Count { get; }
+        static abstract TSelf Load(ref T source);
+        static abstract TSelf TakeGreater(TSelf value, TSelf best);
+        void Store(ref T destination);
+    }
+
+    private readonly struct Lanes512<T>(Vector512<T> value) : ILanes<T, Lanes512<T>> where T : unmanaged
+    {
+        public static int Count => Vector512<T>.Count;
+        public static Lanes512<T> Load(ref T source) => new(Vector512.LoadUnsafe(ref source));
+        public static Lanes512<T> TakeGreater(Lanes512<T> value, Lanes512<T> best) =>
+            new(Vector512.ConditionalSelect(Vector512.GreaterThan(value.Value, best.Value), value.Value, best.Value));
+        public void Store(ref T destination) => Value.StoreUnsafe(ref destination);
+        private Vector512<T> Value { get; } = value;
+    }
+
+    private readonly struct Lanes256<T>(Vector256<T> value) : ILanes<T, Lanes256<T>> where T : unmanaged
+    {
+        public static int Count => Vector256<T>.Count;
+        public static Lanes256<T> Load(ref T source) => new(Vector256.LoadUnsafe(ref source));
+        public static Lanes256<T> TakeGreater(Lanes256<T> value, Lanes256<T> best) =>
+            new(Vector256.ConditionalSelect(Vector256.GreaterThan(value.Value, best.Value), value.Value, best.Value));
+        public void Store(ref T destination) => Value.StoreUnsafe(ref destination);
+        private Vector256<T> Value { get; } = value;
+    }
+
+    private readonly struct Lanes128<T>(Vector128<T> value) : ILanes<T, Lanes128<T>> where T : unmanaged
+    {
+        public static int Count => Vector128<T>.Count;
+        public static Lanes128<T> Load(ref T source) => new(Vector128.LoadUnsafe(ref source));
+        public static Lanes128<T> TakeGreater(Lanes128<T> value, Lanes128<T> best) =>
+            new(Vector128.ConditionalSelect(Vector128.GreaterThan(value.Value, best.Value), value.Value, best.Value));
+        public void Store(ref T destination) => Value.StoreUnsafe(ref destination);
+        private Vector128<T> Value { get; } = value;
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public static class FloatActivation
     public static float Clip(float x, float low, float high) => new ClipOp(low, high).Apply(x);
 
     /// <summary><c>y = eˣ</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Exp(ReadOnlySpan<float> x, Span<float> y)
     {
         x = x[..y.Length];
@@ -36,6 +37,7 @@ public static class FloatActivation
     }
 
     /// <summary><c>y = 1 / (1 + e⁻ˣ)</c>, evaluated as eˣ / (1 + eˣ) for negative x so that nothing overflows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
     {
         x = x[..y.Length];
@@ -51,6 +53,7 @@ public static class FloatActivation
     }
 
     /// <summary><c>y = tanh(x)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
     {
         x = x[..y.Length];
@@ -58,12 +61,14 @@ public static class FloatActivation
     }
 
     /// <summary>The scalar specification of the vectorized activations: <c>y[i] = op(x[i])</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void UnaryScalar<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IFloatUnary
     {
         x = x[..y.Length];
         for (int i = 0; i < y.Length; i++) y[i] = op.Apply(x[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Unary<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IFloatUnary
     {
         x = x[..y.Length];

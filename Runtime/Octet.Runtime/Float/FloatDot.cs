@@ -22,6 +22,7 @@ namespace Octet.Runtime;
 public static class FloatDot
 {
     /// <summary>The specification: Σ a[i]·b[i] for i in [0, a.Length), summed in index order in float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotScalar(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         b = b[..a.Length];
@@ -46,6 +47,7 @@ public static class FloatDot
     /// Each result is bit-identical to <see cref="Dot"/> of that row; rows are processed four at a time so each
     /// load of <paramref name="x"/> serves four rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRows(ReadOnlySpan<float> x, ReadOnlySpan<float> rows, int rowStride, Span<float> output)
     {
         int r = 0;
@@ -61,6 +63,7 @@ public static class FloatDot
     }
 
     /// <summary><c>output[r] += Dot(x, rows[r·rowStride ..])</c>: as <see cref="DotRows"/>, adding to what is there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateDotRows(ReadOnlySpan<float> x, ReadOnlySpan<float> rows, int rowStride, Span<float> output)
     {
         int r = 0;
@@ -75,6 +78,7 @@ public static class FloatDot
         for (; r < output.Length; r++) output[r] += Dot(x, rows.Slice(r * rowStride, x.Length));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Dot512(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         ref float pa = ref MemoryMarshal.GetReference(a);
@@ -88,6 +92,7 @@ public static class FloatDot
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Dot256(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         ref float pa = ref MemoryMarshal.GetReference(a);
@@ -101,6 +106,7 @@ public static class FloatDot
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Dot128(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         ref float pa = ref MemoryMarshal.GetReference(a);
@@ -115,6 +121,7 @@ public static class FloatDot
     }
 
     /// <summary>Four <see cref="Dot512"/>s sharing the loads of x; each row's arithmetic is exactly Dot512's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot512x4(ReadOnlySpan<float> x, ReadOnlySpan<float> rows, int start, int stride, Span<float> output, bool accumulate)
     {
         int n = x.Length;
@@ -148,6 +155,7 @@ public static class FloatDot
     }
 
     /// <summary>Four <see cref="Dot256"/>s sharing the loads of x; each row's arithmetic is exactly Dot256's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot256x4(ReadOnlySpan<float> x, ReadOnlySpan<float> rows, int start, int stride, Span<float> output, bool accumulate)
     {
         int n = x.Length;

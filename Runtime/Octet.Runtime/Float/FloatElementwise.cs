@@ -47,6 +47,7 @@ public static class FloatElementwise
     public static void Divide(float a, ReadOnlySpan<float> b, Span<float> y) => BinaryLeft(new DivideOp(), a, b, y);
 
     /// <summary><c>y[i] += scale · x[i]</c> (multiply, then add: no fused multiply-add, so it rounds like the scalar expression).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAdd(ReadOnlySpan<float> x, float scale, Span<float> y)
     {
         x = x[..y.Length];
@@ -75,6 +76,7 @@ public static class FloatElementwise
     }
 
     /// <summary>The scalar specification of <see cref="MultiplyAdd"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyAddScalar(ReadOnlySpan<float> x, float scale, Span<float> y)
     {
         x = x[..y.Length];
@@ -82,6 +84,7 @@ public static class FloatElementwise
     }
 
     /// <summary>The scalar specification of every binary entry point: <c>y[i] = op(a[i], b[i])</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BinaryScalar<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IFloatBinary
     {
         a = a[..y.Length];
@@ -89,6 +92,7 @@ public static class FloatElementwise
         for (int i = 0; i < y.Length; i++) y[i] = op.Apply(a[i], b[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Binary<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IFloatBinary
     {
         // Length checks up front: the vector loop below reads through refs without bounds checks.
@@ -111,6 +115,7 @@ public static class FloatElementwise
     }
 
     /// <summary><c>y[i] = op(a[i], b)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BinaryRight<TOp>(TOp op, ReadOnlySpan<float> a, float b, Span<float> y) where TOp : struct, IFloatBinary
     {
         a = a[..y.Length];
@@ -139,6 +144,7 @@ public static class FloatElementwise
     }
 
     /// <summary><c>y[i] = op(a, b[i])</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BinaryLeft<TOp>(TOp op, float a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IFloatBinary
     {
         b = b[..y.Length];

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Runtime.Intrinsics;
 
 namespace Octet.Runtime;
 
@@ -29,6 +29,7 @@ public static class FloatGemm
     /// For r in [0, rows) and j in [0, n): <c>c[r·ldc + j] = Σₚ a[r·lda + p]·b[j·k + p]</c> (p in [0, k)), or
     /// <c>+=</c> that sum when <paramref name="accumulate"/>. Uses the widest SIMD the machine has.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyNK(ReadOnlySpan<float> a, int lda, int rows, ReadOnlySpan<float> b, int k, int n,
                                   Span<float> c, int ldc, bool accumulate)
     {
@@ -73,6 +74,7 @@ public static class FloatGemm
     /// B is the larger matrix (e.g. a few im2col rows against many filters): keep four rows of B hot while all of A
     /// (small, cache-resident) streams past them. Every output's arithmetic is the same as in the row-outer order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnsOuter(ref float pa, int lda, int rows, ref float pb, int k, int n, ref float pc, int ldc, bool accumulate)
     {
         int j = 0;
@@ -102,6 +104,7 @@ public static class FloatGemm
         MultiplyNKScalarUnchecked(a, lda, rows, b, k, n, c, ldc, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyNKScalarUnchecked(ReadOnlySpan<float> a, int lda, int rows, ReadOnlySpan<float> b, int k, int n,
                                                   Span<float> c, int ldc, bool accumulate)
     {
@@ -143,6 +146,7 @@ public static class FloatGemm
     /// halves folded into a Vector256 that takes any remaining 8-wide steps, folded again to 4 lanes summed
     /// pairwise ((l0 + l1) + (l2 + l3)), plus the scalar tail summed on its own.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot(ref float x, ref float y, int k)
     {
         int p = 0;
@@ -182,6 +186,7 @@ public static class FloatGemm
     /// 4 rows of A × 4 rows of B: 16 outputs, each with exactly the arithmetic of <see cref="Dot"/>. The four
     /// sums of one A row end up in one Vector128, which is the four adjacent outputs C[i, j..j+4).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Block4x4(ref float a0, int lda, ref float b0, int k, ref float c0, int ldc, bool accumulate)
     {
         ref float a1 = ref Unsafe.Add(ref a0, lda);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Octet.Runtime;
 
 /// <summary>Float32 softmax of one group of elements (a row, or a strided column of a larger tensor).</summary>
@@ -13,6 +15,7 @@ public static class FloatSoftmax
     /// Softmax over the <paramref name="length"/> elements <c>x[0], x[stride], x[2·stride], …</c>, written to the
     /// same positions of <paramref name="y"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Group(ReadOnlySpan<float> x, Span<float> y, int length, int stride)
     {
         if (length <= 0) return;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -28,12 +29,14 @@ public static class Accumulate
     }
 
     /// <summary>The specification, from index <paramref name="start"/> on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddScalar<T>(Span<int> sums, ReadOnlySpan<T> x, int start) where T : unmanaged
     {
         for (int i = start; i < x.Length; i++) sums[i] = unchecked(sums[i] + Int8Dot.ToInt(x[i]));
     }
 
     /// <summary>Adds whole blocks of 32 values; returns where the scalar tail starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int AddVector256<T>(Span<int> sums, ReadOnlySpan<T> x) where T : unmanaged
     {
         ref T px = ref MemoryMarshal.GetReference(x);

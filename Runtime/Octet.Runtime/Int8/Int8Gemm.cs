@@ -29,13 +29,19 @@ namespace Octet.Runtime.Int8;
 /// </para>
 /// <para>The scalar loop is the specification; every path returns the identical integers.</para>
 /// </summary>
-public static class Int8Gemm
+public static partial class Int8Gemm
 {
     /// <summary>Channels the SIMD kernel computes at once (two vectors of eight int32 lanes).</summary>
     public const int ChannelBlock = 16;
 
     /// <summary>Activation rows the SIMD kernel computes at once (6 rows × 2 vectors = 12 of the 16 vector registers).</summary>
     public const int RowBlock = 6;
+
+    /// <summary>
+    /// Rows whose int8 corrections (128 · Σ a) are computed at once: a multiple of <see cref="RowBlock"/>, so that only
+    /// the last chunk of a call can end in single rows.
+    /// </summary>
+    private const int RowChunk = 10 * RowBlock;
 
     /// <summary><paramref name="depth"/> rounded up to a multiple of 4: the row length the kernel reads.</summary>
     public static int PaddedDepth(int depth) => (depth + 3) & ~3;
@@ -69,6 +75,27 @@ public static class Int8Gemm
                 Unsafe.WriteUnaligned(ref Unsafe.Add(ref output, baseOffset + k * 8), Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref input, k)) ^ flip);
             for (; k < depth; k++) Unsafe.Add(ref output, baseOffset + (k >> 2) * 32 + (k & 3)) = (byte)(Unsafe.Add(ref input, k) ^ (byte)flip);
         }
+    }
+
+    /// <summary>
+    /// Packs all <paramref name="rows"/> weight rows into consecutive panels of <paramref name="panelChannels"/> rows
+    /// (the last one may hold fewer), each <see cref="PanelBytes"/>(<paramref name="panelChannels"/>, depth) bytes long,
+    /// so that panel i starts at i · that length: what <see cref="PackPanel"/> gives for rows [i · panelChannels, …).
+    /// Generated classes call it once in their constructor, so that no inference repacks constant weights.
+    /// </summary>
+    public static byte[] PackPanels(ReadOnlySpan<sbyte> weights, int depth, int rows, int panelChannels, bool signedActivations)
+    {
+        if (rows < 1 || panelChannels < 1 || depth < 1 || (long)rows * depth > weights.Length)
+            throw new ArgumentException($"cannot pack {rows} rows of depth {depth} from {weights.Length} weights in panels of {panelChannels}");
+        int panelBytes = PanelBytes(panelChannels, depth);
+        int panels = (rows + panelChannels - 1) / panelChannels;
+        var packed = new byte[(long)panels * panelBytes];
+        for (int i = 0; i < panels; i++)
+        {
+            int first = i * panelChannels;
+            PackPanel(weights, depth, first, Math.Min(panelChannels, rows - first), signedActivations, packed.AsSpan(i * panelBytes, panelBytes));
+        }
+        return packed;
     }
 
     /// <summary>
@@ -134,11 +161,11 @@ public static class Int8Gemm
         ref byte pw = ref MemoryMarshal.GetReference(panel);
         ref int pr = ref MemoryMarshal.GetReference(result);
         bool signed = typeof(T) == typeof(sbyte);
-        Span<int> corrections = stackalloc int[64];
-        for (int r0 = 0; r0 < rows; r0 += 64)
+        Span<int> corrections = stackalloc int[RowChunk];
+        for (int r0 = 0; r0 < rows; r0 += RowChunk)
         {
             // int8 rows: the panel holds w + 128, so each sum has 128 · Σ_k a[r, k] extra.
-            int chunk = Math.Min(64, rows - r0);
+            int chunk = Math.Min(RowChunk, rows - r0);
             if (signed)
                 for (int r = 0; r < chunk; r++)
                     corrections[r] = Int8Dot.Sum(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, sbyte>(ref Unsafe.Add(ref pa, (r0 + r) * rowStride)), depth)) << 7;
@@ -276,9 +303,8 @@ public static class Int8Gemm
             high.StoreUnsafe(ref destination, 8);
             return;
         }
-        Span<int> lanes = stackalloc int[ChannelBlock];
-        low.CopyTo(lanes);
-        high.CopyTo(lanes.Slice(8));
-        for (int i = 0; i < live; i++) Unsafe.Add(ref destination, i) = lanes[i];
+        // No stackalloc here: it would keep this method from being inlined, and the call in the middle of the row
+        // loop made the JIT spill the other accumulators to the stack on every step.
+        for (int i = 0; i < live; i++) Unsafe.Add(ref destination, i) = i < 8 ? low.GetElement(i) : high.GetElement(i - 8);
     }
 }

@@ -59,7 +59,7 @@ public static class RequantizeRow
     /// extent), then each row goes through the row kernel without repeating the checks.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FixedPointBlock<T>(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+    internal static void FixedPointBlock<T>(ReadOnlySpan<int> products, int productStride, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
         int zeroPoint, int min, int max, Span<T> output, int outputStride, int rows, int count) where T : unmanaged
     {
         if (rows <= 0) return;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Octet.Runtime.Int8;
 
 namespace Octet.Runtime.Transformer;
@@ -42,6 +43,7 @@ public static class IntegerGelu
     /// <param name="x">The input, int8 or uint8.</param>
     /// <param name="y">The output, int8 or uint8, as long as the input.</param>
     /// <param name="parameters">The node's constants.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, in GeluParameters parameters) where TX : unmanaged where TY : unmanaged
     {
         if (x.Length != y.Length) throw new ArgumentException($"IntegerGelu: {x.Length} inputs but {y.Length} outputs");
@@ -56,6 +58,7 @@ public static class IntegerGelu
     }
 
     /// <summary>The specification, element by element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ApplyScalar<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, in GeluParameters parameters) where TX : unmanaged where TY : unmanaged
     {
         for (int i = 0; i < x.Length; i++) y[i] = EightBit.FromInt<TY>(Value(EightBit.ToInt(x[i]), parameters));

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Octet.Runtime.Transformer;
 
@@ -27,6 +28,7 @@ public static class IntegerLayerNorm
     /// <param name="shifts">Per channel the shift of that multiplier.</param>
     /// <param name="biases">Per channel round(β_c / s_y · 2^16).</param>
     /// <param name="yZeroPoint">y_zero_point.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, int xZeroPoint, long epsilonTerm,
         ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, ReadOnlySpan<long> biases, int yZeroPoint)
         where TX : unmanaged where TY : unmanaged
@@ -74,6 +76,7 @@ public static class IntegerLayerNorm
     }
 
     /// <summary>The specification: the reference kernel's steps and order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RowsScalar<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, int xZeroPoint, long epsilonTerm,
         ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, ReadOnlySpan<long> biases, int yZeroPoint)
         where TX : unmanaged where TY : unmanaged

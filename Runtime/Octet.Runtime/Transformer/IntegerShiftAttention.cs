@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Octet.Runtime.Int8;
 
 namespace Octet.Runtime.Transformer;
@@ -42,6 +43,7 @@ public static class IntegerShiftAttention
     /// <param name="length">L: the softmax axis (rows of V per batch).</param>
     /// <param name="width">D: the row length of V and Y.</param>
     /// <param name="parameters">The node's constants.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply<TX, TV, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<TV> v, Span<TY> y, int rows, int length, int width,
         in ShiftAttentionParameters parameters) where TX : unmanaged where TV : unmanaged where TY : unmanaged
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Octet.Runtime.Int8;
 
 namespace Octet.Runtime.Transformer;
@@ -31,6 +32,7 @@ public static class IntegerSoftmax
     /// <param name="method">The exponent approximation.</param>
     /// <param name="multiplier">x_multiplier: M0 of s_x · 2^20.</param>
     /// <param name="shift">x_shift.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, int length, SoftmaxMethod method, int multiplier, int shift)
         where TX : unmanaged where TY : unmanaged
     {
@@ -61,6 +63,7 @@ public static class IntegerSoftmax
     }
 
     /// <summary>The specification: the reference kernel, one exponent evaluation per element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void RowsScalar<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, int length, SoftmaxMethod method, int multiplier, int shift)
         where TX : unmanaged where TY : unmanaged
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Octet.Runtime.Transformer;
 
 /// <summary>
@@ -11,6 +13,7 @@ public static class MatrixTranspose
     /// <param name="rows">Rows of the source.</param>
     /// <param name="columns">Columns of the source.</param>
     /// <param name="destination">The transposed matrix, <paramref name="columns"/> × <paramref name="rows"/>; must not overlap the source.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose<T>(ReadOnlySpan<T> source, int rows, int columns, Span<T> destination) where T : unmanaged
     {
         if (rows < 0 || columns < 0 || source.Length < rows * columns || destination.Length < rows * columns)

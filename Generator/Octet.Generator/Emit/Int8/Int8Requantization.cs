@@ -163,6 +163,27 @@ namespace Octet.Generator.Emit.Int8
                 : $"{Int8Code.Runtime}RequantizeRow.Float({products}, {biasSpan}, {Constant("scales")}, {tail}";
         }
 
+        /// <summary>
+        /// True when <c>Int8Gemm.MultiplyRequantize</c> can requantize the products in its registers: fixed point with
+        /// right shifts only (its vector form; <c>Int8Gemm.FusableShifts</c> checks the same at run time).
+        /// </summary>
+        public bool FusesIntoGemm => IsFixedPoint && Shifts.All(s => s <= 30);
+
+        /// <summary>
+        /// A statement multiplying rows by a packed weight panel and requantizing the products straight into the output
+        /// (<c>Int8Gemm.MultiplyRequantize</c>; the same integers as <c>Int8Gemm.Multiply</c> and <see cref="BlockCall"/>).
+        /// <paramref name="gemm"/> is the multiplication's arguments up to the channel count; <paramref name="products"/> is
+        /// the scratch the kernel falls back to where the CPU lacks the fused form. Needs <see cref="FusesIntoGemm"/>,
+        /// <see cref="DeclareConstants"/> and <see cref="DeclareRowConstants"/>.
+        /// </summary>
+        public string FusedGemmCall(string gemm, string? bias, string first, string count, string output, string outputStride, string products)
+        {
+            string Constant(string name) => PerChannel ? $"{name}.Slice({first}, {count})" : name;
+            string biasSpan = bias == null ? "default" : $"{bias}.Slice({first}, {count})";
+            return $"{Int8Code.Runtime}Int8Gemm.MultiplyRequantize({gemm}, {biasSpan}, {Constant("multipliers")}, {Constant("shifts")}, " +
+                   $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output}, {outputStride}, {products});";
+        }
+
         /// <summary>The float paths' last step on an already scaled float value (QAdd's float mode).</summary>
         public string RoundAndClamp(string value) =>
             $"({OpEmitContext.ClrType(OutputType)}){Int8Code.Runtime}Requantization.RoundAndClamp({value}, {ZeroPoint}, {ClampMin}, {ClampMax})";

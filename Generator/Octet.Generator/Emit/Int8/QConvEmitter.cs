@@ -315,21 +315,28 @@ namespace Octet.Generator.Emit.Int8
                             $"weights are packed {np} channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go {rows} at a time.");
                 string tx = XType;
                 if (!HasWeightZeroPoints) _requantization.DeclareRowConstants(_code);
-                _code.Line($"{Int8Code.Span}<byte> panel = stackalloc byte[{np * kp}];");
+                bool fused = !HasWeightZeroPoints && _requantization.FusesIntoGemm;
+                var panels = GemmPanels.Declare(_context, _code, s.M, s.K, np, kp, _x.ElementType == "int8", _context.Span(_w));
+                _code.Line(fused
+                    ? $"// Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form."
+                    : $"// The int32 products of a block of pixels, requantized a block at a time.");
                 _code.Line($"{Int8Code.Span}<int> products = stackalloc int[{rows * np}];");
                 if (!direct)
                 {
                     _code.Line($"// Patch rows are {kp} long (a multiple of 4); the {kp - s.K} values past the window stay 0 and meet zero weights.");
                     _code.Line($"{Int8Code.Span}<{tx}> patches = stackalloc {tx}[{rows * kp}];");
                     _code.Line("patches.Clear();");
+                    var wd = s.Window;
+                    _code.Line("// The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.");
+                    _code.Line($"var window = new {Int8Code.Runtime}PatchWindow({s.H}, {s.W}, {s.C}, {s.KH}, {s.KW}, {wd.Strides[0]}, {wd.Strides[1]}, " +
+                               $"{wd.PadBegin[0]}, {wd.PadBegin[1]}, {wd.Dilations[0]}, {wd.Dilations[1]}, {s.OH}, {s.OW});");
                 }
-                string pack = $"{Int8Code.Runtime}Int8Gemm.PackPanel(w, {s.K}, m0, channels, {(_x.ElementType == "int8" ? "true" : "false")}, panel);";
                 string channelCount = s.M % np == 0 ? $"const int channels = {np};" : $"int channels = global::System.Math.Min({np}, {s.M} - m0);";
                 if (units == null)
                 {
                     _code.Open($"for (int m0 = 0; m0 < {s.M}; m0 += {np})");
                     _code.Line(channelCount);
-                    _code.Line(pack);
+                    panels.Select();
                     _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
                 }
                 else if (units.Groups == 1)
@@ -338,22 +345,18 @@ namespace Octet.Generator.Emit.Int8
                     _code.Open("for (int unit = first; unit < end; unit++)");
                     _code.Line($"int m0 = unit * {np};");
                     _code.Line(channelCount);
-                    _code.Line(pack);
+                    panels.Select();
                     _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
                 }
                 else
                 {
                     int g = units.Groups, blocks = units.PixelBlocks;
-                    _code.Line($"// Unit u: panel u / {g} of output channels over pixel group u % {g} ({blocks} blocks of {rows} pixels in {g} groups);");
-                    _code.Line("// consecutive units share a panel, which is packed once for them.");
-                    _code.Line("int packed = -1;");
+                    _code.Line($"// Unit u: panel u / {g} of output channels over pixel group u % {g} ({blocks} blocks of {rows} pixels in {g} groups).");
+                    panels.DeclareSharing();
                     _code.Open("for (int unit = first; unit < end; unit++)");
                     _code.Line($"int m0 = unit / {g} * {np}, group = unit % {g};");
                     _code.Line(channelCount);
-                    _code.Open("if (m0 != packed)");
-                    _code.Line(pack);
-                    _code.Line("packed = m0;");
-                    _code.Close();
+                    panels.SelectShared();
                     _code.Line($"int pixelEnd = global::System.Math.Min((group + 1) * {blocks} / {g} * {rows}, {pixels});");
                     _code.Open($"for (int p0 = group * {blocks} / {g} * {rows}; p0 < pixelEnd; p0 += {rows})");
                 }
@@ -366,30 +369,19 @@ namespace Octet.Generator.Emit.Int8
                 }
                 else
                 {
-                    _code.Open("for (int i = 0; i < count; i++)");
-                    _code.Line("int pixel = p0 + i;");
-                    _code.Line($"int n = pixel / {s.OH * s.OW}, oh = pixel / {s.OW} % {s.OH}, ow = pixel % {s.OW};");
-                    _code.Open($"for (int kh = 0; kh < {s.KH}; kh++)");
-                    _code.Line($"int ih = {Ih("kh")};");
-                    if (s.Window.Dilations[1] == 1 && s.KW > 1)
-                    {
-                        _code.Line("// A kernel row wholly inside the input is one contiguous run of input pixels: one copy.");
-                        _code.Line($"int iw0 = {Iw("0")};");
-                        _code.Open($"if ((uint)ih < {s.H}u && iw0 >= 0 && iw0 + {s.KW} <= {s.W})");
-                        _code.Line($"x.Slice(({InputRow("ih")} + iw0) * {s.C}, {s.KW * s.C}).CopyTo(patches.Slice(i * {kp} + kh * {s.KW * s.C}, {s.KW * s.C}));");
-                        _code.Line("continue;");
-                        _code.Close();
-                    }
-                    _code.Open($"for (int kw = 0; kw < {s.KW}; kw++)");
-                    _code.Line($"int iw = {Iw("kw")};");
-                    _code.Line($"var taps = patches.Slice(i * {kp} + (kh * {s.KW} + kw) * {s.Cg}, {s.Cg});");
-                    _code.Line($"if ((uint)ih < {s.H}u && (uint)iw < {s.W}u) x.Slice(({InputRow("ih")} + iw) * {s.C}, {s.Cg}).CopyTo(taps);");
-                    _code.Line($"else taps.Fill(({tx}){_xZeroPoint});");
-                    _code.Close();
-                    _code.Close();
-                    _code.Close();
+                    _code.Line($"{Int8Code.Runtime}PatchRows.Gather(x, window, ({tx}){_xZeroPoint}, p0, count, patches, {kp});");
                     rowsSpan = "patches";
                     rowStride = Int8Code.Int(kp);
+                }
+                string? biasSpan = _runtimeFold ? "foldedBias" : _b != null ? "bias" : null;
+                if (fused)
+                {
+                    _code.Line(_requantization.FusedGemmCall($"{rowsSpan}, count, {rowStride}, {s.K}, panel, channels", biasSpan, "m0", "channels",
+                        $"y.Slice(p0 * {s.M} + m0)", Int8Code.Int(s.M), "products"));
+                    _code.Close();
+                    _code.Close();
+                    _code.Close();
+                    return;
                 }
                 _code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply({rowsSpan}, count, {rowStride}, {s.K}, panel, channels, products, {np});");
                 if (HasWeightZeroPoints)
@@ -407,7 +399,6 @@ namespace Octet.Generator.Emit.Int8
                 }
                 else
                 {
-                    string? biasSpan = _runtimeFold ? "foldedBias" : _b != null ? "bias" : null;
                     _code.Line(_requantization.BlockCall("products", Int8Code.Int(np), biasSpan, "m0", "channels", $"y.Slice(p0 * {s.M} + m0)", Int8Code.Int(s.M), "count"));
                 }
                 _code.Close();

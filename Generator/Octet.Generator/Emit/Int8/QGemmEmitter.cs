@@ -61,6 +61,8 @@ namespace Octet.Generator.Emit.Int8
                 ColumnTerm = runtimeFold ? column => Int8Code.MinusProduct(b != null ? $"bias[{column}]" : null, aZeroPoint, WeightSum(column)) : null,
                 WeightZeroPoint = hasWeightZeroPoints ? WeightZeroPoint : null,
                 Blocking = blocking,
+                Context = context,
+                Weights = context.Span(w),
             };
             if (gemm == null && (runtimeFold || !packed) && (long)columns * 4 > QConvEmitter.MaxStackBytes)
                 throw new EmitException($"{columns} columns need a larger stack buffer than this kernel uses");

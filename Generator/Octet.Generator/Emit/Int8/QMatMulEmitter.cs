@@ -63,6 +63,8 @@ namespace Octet.Generator.Emit.Int8
                     : null,
                 WeightZeroPoint = bZeroPoint != 0 ? _ => Int8Code.Int(bZeroPoint) : null,
                 Blocking = blocking,
+                Context = context,
+                Weights = context.Span(b),
             };
             if (gemm == null && (long)n * 4 > QConvEmitter.MaxStackBytes) throw new EmitException($"{n} columns need a larger stack buffer than this kernel uses");
             bool split = gemm != null && context.CanSplit && gemm.Macs >= QConvEmitter.ParallelMacs;

@@ -32,6 +32,10 @@ namespace Octet.Generator.Emit.Int8
         /// <summary>The weight zero point of a column variable when it is not 0 (the per-row term −w_zp·Σ a), else null.</summary>
         public Func<string, string>? WeightZeroPoint;
         public QConvEmitter.GemmBlocking Blocking = null!;
+        /// <summary>The op's context (where the weight panels can be prepared once, see <see cref="GemmPanels"/>).</summary>
+        public OpEmitContext Context = null!;
+        /// <summary>The weight matrix as a span expression of the class (not the op body's <c>w</c>), for the constructor.</summary>
+        public string Weights = null!;
 
         /// <summary>
         /// The blocking when the kernel applies (int8 weights, a weight panel and the column buffer within the stack
@@ -64,7 +68,12 @@ namespace Octet.Generator.Emit.Int8
             code.Line($"// Blocked matrix product: weight rows packed {np} at a time for Int8Gemm (exact int8 dot products), A rows {rows} at a time;");
             code.Line("// the int32 products are requantized a block at a time.");
             if (WeightZeroPoint == null) Requantization.DeclareRowConstants(code);
-            code.Line($"{Int8Code.Span}<byte> panel = stackalloc byte[{np * kp}];");
+            bool fused = WeightZeroPoint == null && Requantization.FusesIntoGemm;
+            Action? columnBias = ColumnTerm == null ? null : () => code.Line($"for (int j = m0; j < m0 + channels; j++) columnBias[j] = {ColumnTerm("j")};");
+            var panels = GemmPanels.Declare(Context, code, n, k, np, kp, ActivationType == "int8", Weights, columnBias);
+            code.Line(fused
+                ? "// Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form."
+                : "// The int32 products of a block of rows, requantized a block at a time.");
             code.Line($"{Int8Code.Span}<int> products = stackalloc int[{rows * np}];");
             if (!direct)
             {
@@ -72,18 +81,12 @@ namespace Octet.Generator.Emit.Int8
                 code.Line($"{Int8Code.Span}<{ta}> rowBuffer = stackalloc {ta}[{rows * kp}];");
             }
             if (ColumnTerm != null) code.Line($"{Int8Code.Span}<int> columnBias = stackalloc int[{n}];");
-            string pack = $"{Int8Code.Runtime}Int8Gemm.PackPanel(w, {k}, m0, channels, {(ActivationType == "int8" ? "true" : "false")}, panel);";
             string channelCount = n % np == 0 ? $"const int channels = {np};" : $"int channels = global::System.Math.Min({np}, {n} - m0);";
-            void Pack()
-            {
-                code.Line(pack);
-                if (ColumnTerm != null) code.Line($"for (int j = m0; j < m0 + channels; j++) columnBias[j] = {ColumnTerm("j")};");
-            }
             if (units == null)
             {
                 code.Open($"for (int m0 = 0; m0 < {n}; m0 += {np})");
                 code.Line(channelCount);
-                Pack();
+                panels.Select();
                 code.Open($"for (int p0 = 0; p0 < {total}; p0 += {rows})");
             }
             else if (units.Groups == 1)
@@ -92,32 +95,36 @@ namespace Octet.Generator.Emit.Int8
                 code.Open("for (int unit = first; unit < end; unit++)");
                 code.Line($"int m0 = unit * {np};");
                 code.Line(channelCount);
-                Pack();
+                panels.Select();
                 code.Open($"for (int p0 = 0; p0 < {total}; p0 += {rows})");
             }
             else
             {
                 int g = units.Groups, blocks = units.PixelBlocks;
                 code.Line($"// Unit u: panel u / {g} of weight rows over row group u % {g} ({blocks} blocks of {rows} rows in {g} groups);");
-                code.Line("// consecutive units share a panel, which is packed once for them.");
-                code.Line("int packed = -1;");
+                panels.DeclareSharing();
                 code.Open("for (int unit = first; unit < end; unit++)");
                 code.Line($"int m0 = unit / {g} * {np}, group = unit % {g};");
                 code.Line(channelCount);
-                code.Open("if (m0 != packed)");
-                Pack();
-                code.Line("packed = m0;");
-                code.Close();
+                panels.SelectShared();
                 code.Line($"int rowEnd = global::System.Math.Min((group + 1) * {blocks} / {g} * {rows}, {total});");
                 code.Open($"for (int p0 = group * {blocks} / {g} * {rows}; p0 < rowEnd; p0 += {rows})");
             }
             code.Line($"int count = global::System.Math.Min({rows}, {total} - p0);");
-            if (direct) code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply(a.Slice(p0 * {k}, count * {k}), count, {k}, {k}, panel, channels, products, {np});");
-            else
-            {
-                code.Line($"for (int i = 0; i < count; i++) a.Slice((p0 + i) * {k}, {k}).CopyTo(rowBuffer.Slice(i * {kp}, {k}));");
-                code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply(rowBuffer, count, {kp}, {k}, panel, channels, products, {np});");
-            }
+            string gemm = direct ? $"a.Slice(p0 * {k}, count * {k}), count, {k}, {k}, panel, channels" : $"rowBuffer, count, {kp}, {k}, panel, channels";
+            if (!direct) code.Line($"for (int i = 0; i < count; i++) a.Slice((p0 + i) * {k}, {k}).CopyTo(rowBuffer.Slice(i * {kp}, {k}));");
+            if (fused)
+                code.Line(Requantization.FusedGemmCall(gemm, ColumnTerm != null ? "columnBias" : BiasSpan, "m0", "channels", $"y.Slice(p0 * {n} + m0)", Int8Code.Int(n), "products"));
+            else WriteMultiplyThenRequantize(code, gemm);
+            code.Close();
+            code.Close();
+        }
+
+        /// <summary>The unfused form: int32 products into scratch, then requantized a block (or, with a weight zero point, an element) at a time.</summary>
+        private void WriteMultiplyThenRequantize(CodeWriter code, string gemm)
+        {
+            int np = Blocking.Channels, k = Depth, n = Columns;
+            code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply({gemm}, products, {np});");
             if (WeightZeroPoint != null)
             {
                 // The weight zero point adds a term per row and column: requantize element by element.
@@ -137,8 +144,6 @@ namespace Octet.Generator.Emit.Int8
                 string? bias = ColumnTerm != null ? "columnBias" : BiasSpan;
                 code.Line(Requantization.BlockCall("products", Int8Code.Int(np), bias, "m0", "channels", $"y.Slice(p0 * {n} + m0)", Int8Code.Int(n), "count"));
             }
-            code.Close();
-            code.Close();
         }
     }
 }

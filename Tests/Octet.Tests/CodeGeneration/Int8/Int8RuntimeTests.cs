@@ -122,6 +122,23 @@ public sealed class Int8RuntimeTests
         }
     }
 
+    [Fact]
+    public void Average_in_64_bits_equals_its_Int128_specification_at_the_extremes()
+    {
+        // The 64-bit path's bounds: |sum · M0| up to 2^62 and denominators just below 2^62, on both sides of the switch.
+        var random = new Random(19);
+        int[] sums = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue, int.MaxValue - 1];
+        for (int i = 0; i < 200_000; i++)
+        {
+            int sum = i < 1000 ? sums[i % sums.Length] : RandomAccumulator(random);
+            int shift = random.Next(-40, 32);
+            int count = random.Next(3) switch { 0 => 1 << random.Next(0, 31), 1 => random.Next(1, 100), _ => random.Next(1, int.MaxValue) };
+            int m0 = RandomMultiplier(random);
+            Assert.Equal(Average.FixedPointWide(sum, count, m0, shift, 3, -128, 127), Average.FixedPoint(sum, count, m0, shift, 3, -128, 127));
+            Assert.Equal(Average.FixedPointWide(sum, count, m0, shift, 0, int.MinValue, int.MaxValue), Average.FixedPoint(sum, count, m0, shift, 0, int.MinValue, int.MaxValue));
+        }
+    }
+
     private static T[] RandomBytes<T>(Random random, int length, int extreme) where T : unmanaged
     {
         var values = new T[length];

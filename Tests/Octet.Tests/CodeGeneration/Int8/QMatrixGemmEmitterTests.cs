@@ -18,7 +18,8 @@ namespace Octet.Tests.CodeGeneration.Int8;
 /// </summary>
 public sealed class QMatrixGemmEmitterTests
 {
-    private const string BlockedKernel = "Int8Gemm.Multiply(";
+    // Int8Gemm.Multiply( or, fused with the requantization, Int8Gemm.MultiplyRequantize(.
+    private const string BlockedKernel = "Int8Gemm.Multiply";
 
     public enum WeightZeroPoints { None, PerTensor, PerColumn }
 

@@ -55,6 +55,14 @@ public sealed partial class AttentionBlockInt8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
+    private readonly byte[] _op1Panels;
+    private readonly byte[] _op11Panels;
+    private readonly byte[] _op14Panels;
+    private readonly byte[] _op17Panels;
+    private readonly byte[] _op32Panels;
+    private readonly byte[] _op37Panels;
+    private readonly byte[] _op41Panels;
+    private readonly byte[] _op46Panels;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -79,6 +87,14 @@ public sealed partial class AttentionBlockInt8
         weights.RequireLength(WeightsBytes, "attention_block");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
+        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(0, 384), 48, 8, 16, true);
+        _op11Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_q_weight_quantized, 8, 8, 16, true);
+        _op14Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_k_weight_quantized, 8, 8, 16, true);
+        _op17Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_v_weight_quantized, 8, 8, 16, true);
+        _op32Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_proj_weight_quantized, 8, 8, 16, true);
+        _op37Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_fc1_weight_quantized, 8, 16, 16, true);
+        _op41Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_fc2_weight_quantized, 16, 8, 16, true);
+        _op46Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_head_weight_quantized_kn, 8, 3, 16, true);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -220,43 +236,24 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> multipliers = [1247729380, 1259082318, 1248989799, 1226830332, 1236076335, 1257543210, 1235692106, 1243793035];
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            global::System.Span<byte> panel = stackalloc byte[768];
+            // Weight panels of 16 channels (768 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op1Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[960];
             // Patch rows are 48 long (a multiple of 4); the 0 values past the window stay 0 and meet zero weights.
             global::System.Span<sbyte> patches = stackalloc sbyte[2880];
             patches.Clear();
+            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            var window = new global::Octet.Runtime.Int8.PatchWindow(8, 8, 3, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2);
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 48, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 768, 768);
                 for (int p0 = 0; p0 < 4; p0 += 60)
                 {
                     int count = global::System.Math.Min(60, 4 - p0);
-                    for (int i = 0; i < count; i++)
-                    {
-                        int pixel = p0 + i;
-                        int n = pixel / 4, oh = pixel / 2 % 2, ow = pixel % 2;
-                        for (int kh = 0; kh < 4; kh++)
-                        {
-                            int ih = oh * 4 + kh;
-                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
-                            int iw0 = ow * 4 + 0;
-                            if ((uint)ih < 8u && iw0 >= 0 && iw0 + 4 <= 8)
-                            {
-                                x.Slice(((n * 8 + ih) * 8 + iw0) * 3, 12).CopyTo(patches.Slice(i * 48 + kh * 12, 12));
-                                continue;
-                            }
-                            for (int kw = 0; kw < 4; kw++)
-                            {
-                                int iw = ow * 4 + kw;
-                                var taps = patches.Slice(i * 48 + (kh * 4 + kw) * 3, 3);
-                                if ((uint)ih < 8u && (uint)iw < 8u) x.Slice(((n * 8 + ih) * 8 + iw) * 3, 3).CopyTo(taps);
-                                else taps.Fill((sbyte)-7);
-                            }
-                        }
-                    }
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 48, 48, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -12, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-7, p0, count, patches, 48);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 48, 48, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -12, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -446,17 +443,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[128];
+            // Weight panels of 16 channels (128 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op11Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[80];
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 128, 128);
                 for (int p0 = 0; p0 < 5; p0 += 5)
                 {
                     int count = global::System.Math.Min(5, 5 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -7, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -7, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -513,17 +511,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-7, -7, -7, -7, -7, -7, -7, -7];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[128];
+            // Weight panels of 16 channels (128 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op14Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[80];
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 128, 128);
                 for (int p0 = 0; p0 < 5; p0 += 5)
                 {
                     int count = global::System.Math.Min(5, 5 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -2, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -2, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -580,17 +579,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-7, -8, -7, -7, -7, -7, -7, -8];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[128];
+            // Weight panels of 16 channels (128 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op17Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[80];
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 128, 128);
                 for (int p0 = 0; p0 < 5; p0 += 5)
                 {
                     int count = global::System.Math.Min(5, 5 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 1, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 1, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -900,17 +900,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[128];
+            // Weight panels of 16 channels (128 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op32Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[80];
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 128, 128);
                 for (int p0 = 0; p0 < 5; p0 += 5)
                 {
                     int count = global::System.Math.Min(5, 5 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 15, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 15, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -1031,17 +1032,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8, -8];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[128];
+            // Weight panels of 16 channels (128 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op37Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[80];
             for (int m0 = 0; m0 < 16; m0 += 16)
             {
                 const int channels = 16;
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 128, 128);
                 for (int p0 = 0; p0 < 5; p0 += 5)
                 {
                     int count = global::System.Math.Min(5, 5 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -20, -128, 127, y.Slice(p0 * 16 + m0), 16, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -20, -128, 127, y.Slice(p0 * 16 + m0), 16, products);
                 }
             }
         }
@@ -1123,17 +1125,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 5 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[256];
+            // Weight panels of 16 channels (256 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op41Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[80];
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 16, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 256, 256);
                 for (int p0 = 0; p0 < 5; p0 += 5)
                 {
                     int count = global::System.Math.Min(5, 5 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 16, count * 16), count, 16, 16, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -2, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 16, count * 16), count, 16, 16, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -2, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -1259,17 +1262,18 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> shifts = [-6, -6, -6];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 1 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[128];
+            // Weight panels of 16 channels (128 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op46Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[16];
             for (int m0 = 0; m0 < 3; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 3 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 8, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 128, 128);
                 for (int p0 = 0; p0 < 1; p0 += 1)
                 {
                     int count = global::System.Math.Min(1, 1 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 78, -128, 127, y.Slice(p0 * 3 + m0), 3, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 8, count * 8), count, 8, 8, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), 78, -128, 127, y.Slice(p0 * 3 + m0), 3, products);
                 }
             }
         }

@@ -55,6 +55,7 @@ public sealed partial class ConvQdqS8S8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
+    private readonly byte[] _op1Panels;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -79,6 +80,7 @@ public sealed partial class ConvQdqS8S8
         weights.RequireLength(WeightsBytes, "conv_qdq_s8s8");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
+        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(0, 864), 27, 32, 32, true);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -178,43 +180,24 @@ public sealed partial class ConvQdqS8S8
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
             global::System.ReadOnlySpan<int> multipliers = [1231964351];
             global::System.ReadOnlySpan<int> shifts = [-7];
-            global::System.Span<byte> panel = stackalloc byte[896];
+            // Weight panels of 32 channels (896 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op1Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[1920];
             // Patch rows are 28 long (a multiple of 4); the 1 values past the window stay 0 and meet zero weights.
             global::System.Span<sbyte> patches = stackalloc sbyte[1680];
             patches.Clear();
+            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            var window = new global::Octet.Runtime.Int8.PatchWindow(24, 24, 3, 3, 3, 1, 1, 2, 2, 1, 1, 26, 26);
             for (int m0 = 0; m0 < 32; m0 += 32)
             {
                 const int channels = 32;
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 27, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 32 * 896, 896);
                 for (int p0 = 0; p0 < 676; p0 += 60)
                 {
                     int count = global::System.Math.Min(60, 676 - p0);
-                    for (int i = 0; i < count; i++)
-                    {
-                        int pixel = p0 + i;
-                        int n = pixel / 676, oh = pixel / 26 % 26, ow = pixel % 26;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh + kh - 2;
-                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
-                            int iw0 = ow + 0 - 2;
-                            if ((uint)ih < 24u && iw0 >= 0 && iw0 + 3 <= 24)
-                            {
-                                x.Slice(((n * 24 + ih) * 24 + iw0) * 3, 9).CopyTo(patches.Slice(i * 28 + kh * 9, 9));
-                                continue;
-                            }
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow + kw - 2;
-                                var taps = patches.Slice(i * 28 + (kh * 3 + kw) * 3, 3);
-                                if ((uint)ih < 24u && (uint)iw < 24u) x.Slice(((n * 24 + ih) * 24 + iw) * 3, 3).CopyTo(taps);
-                                else taps.Fill((sbyte)-13);
-                            }
-                        }
-                    }
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 28, 27, panel, channels, products, 32);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 32, bias.Slice(m0, channels), multipliers, shifts, -128, -128, 127, y.Slice(p0 * 32 + m0), 32, count, channels);
+                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-13, p0, count, patches, 28);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 28, 27, panel, channels, bias.Slice(m0, channels), multipliers, shifts, -128, -128, 127, y.Slice(p0 * 32 + m0), 32, products);
                 }
             }
         }

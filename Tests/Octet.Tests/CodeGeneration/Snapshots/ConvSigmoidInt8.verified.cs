@@ -55,6 +55,7 @@ public sealed partial class ConvSigmoidInt8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
+    private readonly byte[] _op1Panels;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -79,6 +80,7 @@ public sealed partial class ConvSigmoidInt8
         weights.RequireLength(WeightsBytes, "conv_sigmoid");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
+        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_w_quantized, 18, 3, 16, true);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -176,43 +178,24 @@ public sealed partial class ConvSigmoidInt8
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
             global::System.ReadOnlySpan<int> multipliers = [2049360101];
             global::System.ReadOnlySpan<int> shifts = [-9];
-            global::System.Span<byte> panel = stackalloc byte[320];
+            // Weight panels of 16 channels (320 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op1Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[960];
             // Patch rows are 20 long (a multiple of 4); the 2 values past the window stay 0 and meet zero weights.
             global::System.Span<sbyte> patches = stackalloc sbyte[1200];
             patches.Clear();
+            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            var window = new global::Octet.Runtime.Int8.PatchWindow(6, 6, 2, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6);
             for (int m0 = 0; m0 < 3; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 3 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 18, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 320, 320);
                 for (int p0 = 0; p0 < 36; p0 += 60)
                 {
                     int count = global::System.Math.Min(60, 36 - p0);
-                    for (int i = 0; i < count; i++)
-                    {
-                        int pixel = p0 + i;
-                        int n = pixel / 36, oh = pixel / 6 % 6, ow = pixel % 6;
-                        for (int kh = 0; kh < 3; kh++)
-                        {
-                            int ih = oh + kh - 1;
-                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
-                            int iw0 = ow + 0 - 1;
-                            if ((uint)ih < 6u && iw0 >= 0 && iw0 + 3 <= 6)
-                            {
-                                x.Slice(((n * 6 + ih) * 6 + iw0) * 2, 6).CopyTo(patches.Slice(i * 20 + kh * 6, 6));
-                                continue;
-                            }
-                            for (int kw = 0; kw < 3; kw++)
-                            {
-                                int iw = ow + kw - 1;
-                                var taps = patches.Slice(i * 20 + (kh * 3 + kw) * 2, 2);
-                                if ((uint)ih < 6u && (uint)iw < 6u) x.Slice(((n * 6 + ih) * 6 + iw) * 2, 2).CopyTo(taps);
-                                else taps.Fill((sbyte)11);
-                            }
-                        }
-                    }
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 20, 18, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers, shifts, -22, -128, 127, y.Slice(p0 * 3 + m0), 3, count, channels);
+                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)11, p0, count, patches, 20);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 20, 18, panel, channels, bias.Slice(m0, channels), multipliers, shifts, -22, -128, 127, y.Slice(p0 * 3 + m0), 3, products);
                 }
             }
         }

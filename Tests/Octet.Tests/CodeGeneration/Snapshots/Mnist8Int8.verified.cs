@@ -55,6 +55,9 @@ public sealed partial class Mnist8Int8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
+    private readonly byte[] _op1Panels;
+    private readonly byte[] _op3Panels;
+    private readonly byte[] _op7Panels;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -79,6 +82,9 @@ public sealed partial class Mnist8Int8
         weights.RequireLength(WeightsBytes, "model");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
+        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_Parameter5_quantized, 25, 8, 16, true);
+        _op3Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(0, 3200), 200, 16, 16, true);
+        _op7Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(3200, 2560), 256, 10, 16, true);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -180,43 +186,24 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> multipliers = [1272029260, 1417323663, 1214251219, 1190338395, 1705911478, 1830789476, 1396870789, 1415985633];
             global::System.ReadOnlySpan<int> shifts = [-8, -9, -8, -9, -9, -9, -9, -9];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            global::System.Span<byte> panel = stackalloc byte[448];
+            // Weight panels of 16 channels (448 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op1Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[960];
             // Patch rows are 28 long (a multiple of 4); the 3 values past the window stay 0 and meet zero weights.
             global::System.Span<sbyte> patches = stackalloc sbyte[1680];
             patches.Clear();
+            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            var window = new global::Octet.Runtime.Int8.PatchWindow(28, 28, 1, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28);
             for (int m0 = 0; m0 < 8; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 8 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 25, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 448, 448);
                 for (int p0 = 0; p0 < 784; p0 += 60)
                 {
                     int count = global::System.Math.Min(60, 784 - p0);
-                    for (int i = 0; i < count; i++)
-                    {
-                        int pixel = p0 + i;
-                        int n = pixel / 784, oh = pixel / 28 % 28, ow = pixel % 28;
-                        for (int kh = 0; kh < 5; kh++)
-                        {
-                            int ih = oh + kh - 2;
-                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
-                            int iw0 = ow + 0 - 2;
-                            if ((uint)ih < 28u && iw0 >= 0 && iw0 + 5 <= 28)
-                            {
-                                x.Slice(((n * 28 + ih) * 28 + iw0) * 1, 5).CopyTo(patches.Slice(i * 28 + kh * 5, 5));
-                                continue;
-                            }
-                            for (int kw = 0; kw < 5; kw++)
-                            {
-                                int iw = ow + kw - 2;
-                                var taps = patches.Slice(i * 28 + (kh * 5 + kw) * 1, 1);
-                                if ((uint)ih < 28u && (uint)iw < 28u) x.Slice(((n * 28 + ih) * 28 + iw) * 1, 1).CopyTo(taps);
-                                else taps.Fill((sbyte)-128);
-                            }
-                        }
-                    }
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 28, 25, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 8 + m0), 8, count, channels);
+                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-128, p0, count, patches, 28);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 28, 25, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
                 }
             }
         }
@@ -277,43 +264,24 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> multipliers = [1487629542, 1357431588, 1674638807, 1342821580, 1364968731, 1472380580, 1616667433, 1162416912, 1752962889, 1483987817, 1287189112, 1548378310, 1889824119, 1858483471, 1231234150, 1422924145];
             global::System.ReadOnlySpan<int> shifts = [-9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -10, -9, -9, -9];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            global::System.Span<byte> panel = stackalloc byte[3200];
+            // Weight panels of 16 channels (3200 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op3Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[960];
             // Patch rows are 200 long (a multiple of 4); the 0 values past the window stay 0 and meet zero weights.
             global::System.Span<sbyte> patches = stackalloc sbyte[12000];
             patches.Clear();
+            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            var window = new global::Octet.Runtime.Int8.PatchWindow(14, 14, 8, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14);
             for (int m0 = 0; m0 < 16; m0 += 16)
             {
                 const int channels = 16;
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 200, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 3200, 3200);
                 for (int p0 = 0; p0 < 196; p0 += 60)
                 {
                     int count = global::System.Math.Min(60, 196 - p0);
-                    for (int i = 0; i < count; i++)
-                    {
-                        int pixel = p0 + i;
-                        int n = pixel / 196, oh = pixel / 14 % 14, ow = pixel % 14;
-                        for (int kh = 0; kh < 5; kh++)
-                        {
-                            int ih = oh + kh - 2;
-                            // A kernel row wholly inside the input is one contiguous run of input pixels: one copy.
-                            int iw0 = ow + 0 - 2;
-                            if ((uint)ih < 14u && iw0 >= 0 && iw0 + 5 <= 14)
-                            {
-                                x.Slice(((n * 14 + ih) * 14 + iw0) * 8, 40).CopyTo(patches.Slice(i * 200 + kh * 40, 40));
-                                continue;
-                            }
-                            for (int kw = 0; kw < 5; kw++)
-                            {
-                                int iw = ow + kw - 2;
-                                var taps = patches.Slice(i * 200 + (kh * 5 + kw) * 8, 8);
-                                if ((uint)ih < 14u && (uint)iw < 14u) x.Slice(((n * 14 + ih) * 14 + iw) * 8, 8).CopyTo(taps);
-                                else taps.Fill((sbyte)-128);
-                            }
-                        }
-                    }
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(patches, count, 200, 200, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 16 + m0), 16, count, channels);
+                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-128, p0, count, patches, 200);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 200, 200, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 16 + m0), 16, products);
                 }
             }
         }
@@ -393,17 +361,18 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> shifts = [-10, -10, -10, -10, -10, -10, -10, -10, -9, -10];
             // Blocked matrix product: weight rows packed 16 at a time for Int8Gemm (exact int8 dot products), A rows 1 at a time;
             // the int32 products are requantized a block at a time.
-            global::System.Span<byte> panel = stackalloc byte[4096];
+            // Weight panels of 16 channels (4096 bytes each), packed once by the constructor for Int8Gemm.
+            global::System.ReadOnlySpan<byte> panels = _op7Panels;
+            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
             global::System.Span<int> products = stackalloc int[16];
             for (int m0 = 0; m0 < 10; m0 += 16)
             {
                 int channels = global::System.Math.Min(16, 10 - m0);
-                global::Octet.Runtime.Int8.Int8Gemm.PackPanel(w, 256, m0, channels, true, panel);
+                var panel = panels.Slice(m0 / 16 * 4096, 4096);
                 for (int p0 = 0; p0 < 1; p0 += 1)
                 {
                     int count = global::System.Math.Min(1, 1 - p0);
-                    global::Octet.Runtime.Int8.Int8Gemm.Multiply(a.Slice(p0 * 256, count * 256), count, 256, 256, panel, channels, products, 16);
-                    global::Octet.Runtime.Int8.RequantizeRow.FixedPoint(products, 16, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -8, -128, 127, y.Slice(p0 * 10 + m0), 10, count, channels);
+                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(a.Slice(p0 * 256, count * 256), count, 256, 256, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -8, -128, 127, y.Slice(p0 * 10 + m0), 10, products);
                 }
             }
         }
