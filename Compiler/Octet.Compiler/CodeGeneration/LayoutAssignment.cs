@@ -22,6 +22,10 @@ public sealed record LaidOutGraph(ModelGraph Graph, IReadOnlyDictionary<string, 
 /// <item>element-wise ops whose data inputs all have the output's rank-4 shape, and rank-4 Concat of computed
 /// tensors, follow their inputs: NHWC when any data input arrives NHWC, so chains of Conv → Relu → Add →
 /// Concat → Conv never leave channels-last;</item>
+/// <item>octet.ChannelShuffle (what <see cref="ChannelShuffleFusion"/>, run first, makes of ShuffleNet's
+/// Concat → Reshape → Transpose → Reshape → Split) and rank-4 Split of a computed tensor follow their inputs too:
+/// a channel shuffle is a per-pixel permutation of the channel vector and a Split a slab of it, so shuffle blocks
+/// stay channels-last as well;</item>
 /// <item>everything else (Reshape, Gemm, Softmax, broadcasting element-wise ops, ...) and the graph's inputs and
 /// outputs, including the 8-bit tensors of edge quantization steps, are row-major (the ONNX order).</item>
 /// </list>
@@ -36,8 +40,19 @@ public static class LayoutAssignment
     private static readonly HashSet<string> ChannelsLastOctet = ["QConv", "QAveragePool", "QGlobalAveragePool"];
 
     /// <param name="pinnedRowMajorNodes">Nodes that must stay row-major whatever their inputs (edge quantization steps).</param>
-    public static LaidOutGraph Run(ModelGraph source, IReadOnlySet<Node> pinnedRowMajorNodes)
+    public static LaidOutGraph Run(ModelGraph source, IReadOnlySet<Node> pinnedRowMajorNodes) =>
+        Run(source, pinnedRowMajorNodes, fuseChannelShuffles: true);
+
+    /// <param name="fuseChannelShuffles">Whether to run <see cref="ChannelShuffleFusion"/> first (tests turn it off
+    /// to compare with the unfused layout).</param>
+    public static LaidOutGraph Run(ModelGraph source, IReadOnlySet<Node> pinnedRowMajorNodes, bool fuseChannelShuffles)
     {
+        if (fuseChannelShuffles)
+        {
+            // Untouched nodes stay the same objects, so pinnedRowMajorNodes still finds them.
+            source = source.Clone();
+            ChannelShuffleFusion.Run(source);
+        }
         var graph = source.Clone();
         var layouts = new Dictionary<string, string>(StringComparer.Ordinal);
         var converted = new Dictionary<(string Tensor, string Layout), string>();
@@ -122,6 +137,10 @@ public static class LayoutAssignment
                 throw OctetException.AtNode(node, "code generation supports this op with its first output only (no MaxPool Indices)");
             return [0];
         }
+        if (node.Domain == IntegerOperator.OctetDomain && node.OpType == ChannelShuffle.Name)
+            return AllRank4(graph, node.Inputs) && AllRank4(graph, node.Outputs) ? Enumerable.Range(0, node.Inputs.Count).ToArray() : null;
+        if (IsOnnx(node) && node.OpType == "Split")
+            return AllRank4(graph, node.Inputs.Take(1)) && AllRank4(graph, node.Outputs) ? [0] : null;
         if (node.Outputs.Count != 1 || node.Outputs[0].Length == 0) return null;
         var output = graph.Tensor(node.Outputs[0]).Shape;
         if (output.Rank != 4) return null;
@@ -140,6 +159,10 @@ public static class LayoutAssignment
         }
         return data;
     }
+
+    /// <summary>True when every one of <paramref name="tensors"/> is present, computed and rank 4.</summary>
+    private static bool AllRank4(ModelGraph graph, IEnumerable<string> tensors) =>
+        tensors.All(t => t.Length > 0 && graph.Tensor(t) is { IsConstant: false, Shape.Rank: 4 });
 
     private static int[]? ElementwiseDataInputs(ModelGraph graph, Node node)
     {

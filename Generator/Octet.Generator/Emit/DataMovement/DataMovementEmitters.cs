@@ -16,6 +16,7 @@ namespace Octet.Generator.Emit.DataMovement
             new TransposeEmitter(),
             new ConcatEmitter(),
             new SplitEmitter(),
+            new ChannelShuffleEmitter(),
             new SliceEmitter(),
             new LinearQuantizationEmitter(),
             new MaxPoolEmitter(),

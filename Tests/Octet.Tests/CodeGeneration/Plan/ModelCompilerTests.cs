@@ -85,7 +85,7 @@ public sealed class ModelCompilerTests
                     Assert.Equal("NHWC", Layout(op.Outputs[0]));
                     if (op.OpType is "Conv" or "octet.QConv") Assert.Equal("OHWI", Layout(op.Inputs[1]));
                     break;
-                case "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Transpose" or "Softmax" or "Slice" or "Split":
+                case "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Transpose" or "Softmax" or "Slice":
                     Assert.All(op.Inputs.Where(i => i.Length > 0), i => Assert.Equal("rowmajor", Layout(i)));
                     Assert.All(op.Outputs, o => Assert.Equal("rowmajor", Layout(o)));
                     break;
@@ -94,6 +94,12 @@ public sealed class ModelCompilerTests
                     Assert.Contains(Layout(op.Inputs[1]), new[] { "rowmajor", "NK" });
                     if (tensors[op.Inputs[1]].Storage != PlanStorage.Arena && tensors[op.Inputs[1]].Shape.Count == 2) Assert.Equal("NK", Layout(op.Inputs[1]));
                     Assert.DoesNotContain(op.Attributes, a => a.Name is "transA" or "transB");
+                    break;
+                case "octet.ChannelShuffle" or "Split":
+                    // A per-pixel channel permutation / slabs of a tensor: NHWC (rank 4) or rowmajor, the same for every data tensor.
+                    var data = op.Inputs.Take(op.OpType == "Split" ? 1 : op.Inputs.Count).Concat(op.Outputs).ToList();
+                    Assert.All(data, t => Assert.Equal(Layout(data[0]), Layout(t)));
+                    if (Layout(data[0]) == "NHWC") Assert.All(data, t => Assert.Equal(4, tensors[t].Shape.Count));
                     break;
                 case "octet.Relayout":
                     Assert.NotEqual(Layout(op.Inputs[0]), Layout(op.Outputs[0]));
