@@ -39,6 +39,25 @@ public static class DepthwiseConv
         PackWeights<byte>(weights, channels, taps, zeroPoints, packed);
 
     /// <summary>
+    /// <see cref="PackWeights(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{int}, Span{short})"/> into a new array of
+    /// <see cref="PackedLength"/> values: for a generated class's constructor, which packs constant weights once per instance.
+    /// </summary>
+    public static short[] PackWeights(ReadOnlySpan<sbyte> weights, int channels, int taps, ReadOnlySpan<int> zeroPoints)
+    {
+        var packed = new short[PackedLength(channels, taps)];
+        PackWeights<sbyte>(weights, channels, taps, zeroPoints, packed);
+        return packed;
+    }
+
+    /// <inheritdoc cref="PackWeights(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{int})"/>
+    public static short[] PackWeights(ReadOnlySpan<byte> weights, int channels, int taps, ReadOnlySpan<int> zeroPoints)
+    {
+        var packed = new short[PackedLength(channels, taps)];
+        PackWeights<byte>(weights, channels, taps, zeroPoints, packed);
+        return packed;
+    }
+
+    /// <summary>
     /// <c>acc[c] += Σ_t x̂[t][c] · packed[PackedIndex(t, c)]</c> for the <c>channels = acc.Length</c> channels (wrapping), with
     /// x̂[t] = <c>x.Slice(tapOffsets[t], channels)</c>, or <paramref name="xZeroPoint"/> in every channel when
     /// <c>tapOffsets[t]</c> is negative (a tap in the padding).

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Octet.Runtime.Int8;
 
@@ -6,13 +7,17 @@ namespace Octet.Runtime.Int8;
 /// A whole 8-bit depthwise convolution on NHWC tensors in one call, fixed-point requantized: for every output pixel,
 /// <c>y[c] = Requantization.FixedPoint(bias[c] + Σ_t x̂[t][c] · packed[t][c], M0[c], shift[c], y_zp, min, max)</c> with the
 /// weights packed by <see cref="DepthwiseConv.PackWeights(ReadOnlySpan{sbyte}, int, int, ReadOnlySpan{int}, Span{short})"/>
-/// (w_zp already subtracted) and x̂ the input under the tap or x_zero_point in the padding, sums wrapping in int32. It is
-/// the per-pixel sequence the generator used to write out (bias into the accumulators, <see cref="DepthwiseConv.Accumulate(ReadOnlySpan{byte}, ReadOnlySpan{int}, int, ReadOnlySpan{short}, Span{int})"/>,
-/// <see cref="RequantizeRow"/>), so it computes the same integers on every path; what it saves is the per-pixel work
-/// around them: the geometry and spans are checked once per call instead of once per pixel, and a pixel whose window
-/// lies inside the input gets its tap offsets by adding precomputed steps instead of testing each tap for padding.
+/// (w_zp already subtracted) and x̂ the input under the tap or x_zero_point in the padding, sums wrapping in int32.
+/// <para>
+/// The geometry and spans are checked once per call. On AVX-512BW (≥ 16 channels) and AVX2 (≥ 8 channels) the row kernels
+/// (DepthwiseConvolutionRows.cs) walk the output a row and a block of channels at a time with the accumulators and the
+/// requantization in registers; 3×3 windows slide along the row reusing the input columns they share. Otherwise (the
+/// portable vector and scalar paths, fewer channels, or a layer with a left shift) <see cref="PerPixel"/> takes one pixel
+/// at a time through <see cref="DepthwiseConv.Accumulate(ReadOnlySpan{byte}, ReadOnlySpan{int}, int, ReadOnlySpan{short}, Span{int})"/>
+/// and <see cref="RequantizeRow"/>. Every path computes the same integers.
+/// </para>
 /// </summary>
-public static class DepthwiseConvolution
+public static partial class DepthwiseConvolution
 {
     /// <summary>Largest window handled (taps), and largest channel count: the kernel's stack buffers.</summary>
     public const int MaxTaps = 1024, MaxChannels = 16 * 1024;
@@ -68,6 +73,31 @@ public static class DepthwiseConvolution
         RequantizeRow.Check(channels, 0, shifts.Length, channels);
         DepthwiseConv.CheckZeroPoint<TX>(xZeroPoint);
 
+        if (RowKernelsApply(shifts, channels))
+        {
+            if (Avx512BW.IsSupported && channels >= 16)
+            {
+                RowsAvx512(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max);
+                return;
+            }
+            if (Avx2.IsSupported && channels >= 8)
+            {
+                RowsAvx2(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max);
+                return;
+            }
+        }
+        PerPixel(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max);
+    }
+
+    /// <summary>
+    /// The pixel-at-a-time walk: tap offsets per pixel, <see cref="DepthwiseConv"/>'s accumulation and <see cref="RequantizeRow"/>
+    /// per pixel. The path for the portable vector and scalar hardware, few channels, or a layer with a left shift.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PerPixel<TX, TY>(ReadOnlySpan<TX> x, ReadOnlySpan<short> packed, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
+        Span<TY> y, Geometry g, int xZeroPoint, int yZeroPoint, int min, int max) where TX : unmanaged where TY : unmanaged
+    {
+        int channels = g.Channels, taps = g.KernelHeight * g.KernelWidth;
         Span<int> acc = stackalloc int[channels];
         Span<int> offsets = stackalloc int[taps];
         Span<int> steps = stackalloc int[taps];

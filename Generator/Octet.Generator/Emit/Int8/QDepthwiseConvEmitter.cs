@@ -6,7 +6,8 @@ namespace Octet.Generator.Emit.Int8
     /// <summary>
     /// The depthwise form of <c>octet.QConv</c> (group = input channels = output channels, one input channel per group)
     /// with fixed-point requantization, as one call of the runtime's <c>DepthwiseConvolution.FixedPoint</c>: the weights
-    /// are packed once per call as int16 [tap pair][channel][2] with w_zero_point subtracted (<c>DepthwiseConv.PackWeights</c>),
+    /// are packed as int16 [tap pair][channel][2] with w_zero_point subtracted (<c>DepthwiseConv.PackWeights</c>), once by the
+    /// class constructor when the class has one (<see cref="OpEmitContext.CanPrepare"/>), else once per call,
     /// then the runtime walks the output pixels itself, so the per-pixel work (tap offsets, spans, checks) is not written out
     /// in the generated method. It computes what <see cref="QConvEmitter"/>'s per-pixel depthwise loop computes — the folded
     /// form acc = B' + Σ x̂·(w − w_zp), x̂ = x_zero_point in the padding — through the same runtime accumulation and row
@@ -63,12 +64,12 @@ namespace Octet.Generator.Emit.Int8
                       $"(w_zero_point {(perChannelZeroPoints ? "per channel" : Int8Code.Int(wZeroPoints[0]))})" +
                       (b != null ? $" + B [{m}]" : "") + $" -> Y {Int8Code.Describe(y)}");
             code.Line($"// {window.Describe()}, group {group}; {requantization.Describe()}.");
-            code.Line("// Depthwise: every channel has its own window. DepthwiseConvolution walks the output pixels, accumulating all");
-            code.Line("// channels of a pixel side by side in SIMD registers (a padded tap reads x_zero_point), and requantizes the row.");
+            code.Line("// Depthwise: every channel has its own window. DepthwiseConvolution walks the output rows a block of channels at a");
+            code.Line("// time, accumulating them side by side in SIMD registers (a padded tap reads x_zero_point) and requantizing there.");
             code.Line("// acc = B' + Σ x̂·(w − w_zp) over every tap, x̂ = x_zero_point in the padding: the reference's");
             code.Line("// B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).");
             code.Line($"var x = {context.Span(x)};");
-            code.Line($"var w = {context.Span(w)};");
+            if (!context.CanPrepare) code.Line($"var w = {context.Span(w)};");
             if (b != null)
             {
                 code.Line($"var bias = {context.Span(b)};");
@@ -78,11 +79,26 @@ namespace Octet.Generator.Emit.Int8
             code.Line($"var y = {context.Span(y)};");
             requantization.DeclareConstants(code);
             requantization.DeclareRowConstants(code);
-            if (perChannelZeroPoints) Int8Code.ConstantArray(code, "int", "weightZeroPoints", wZeroPoints);
-            else code.Line($"{Int8Code.ReadOnlySpan}<int> weightZeroPoints = [{Int8Code.Int(wZeroPoints[0])}];");
-            code.Line("// Weights as [tap pair][channel][2]: each tap's channels contiguous like an NHWC input pixel, two taps per multiply-add.");
-            code.Line($"{Int8Code.Span}<short> packedWeights = stackalloc short[{packedValues}];");
-            code.Line($"{Int8Code.Runtime}DepthwiseConv.PackWeights(w, {c}, {taps}, weightZeroPoints, packedWeights);");
+            if (context.CanPrepare)
+            {
+                // Packing is work on constants: the constructor does it once per instance.
+                string zeroPoints = perChannelZeroPoints
+                    ? "new int[] { " + string.Join(", ", wZeroPoints.Select(z => Int8Code.Int(z))) + " }"
+                    : $"new int[] {{ {Int8Code.Int(wZeroPoints[0])} }}";
+                string field = context.Prepare("short[]", "DepthwiseWeights",
+                    $"{Int8Code.Runtime}DepthwiseConv.PackWeights({context.Span(w)}, {c}, {taps}, {zeroPoints})");
+                code.Line("// Weights as [tap pair][channel][2] with w_zero_point subtracted, packed once by the constructor: each tap's");
+                code.Line("// channels contiguous like an NHWC input pixel, two taps per multiply-add.");
+                code.Line($"{Int8Code.ReadOnlySpan}<short> packedWeights = {field};");
+            }
+            else
+            {
+                if (perChannelZeroPoints) Int8Code.ConstantArray(code, "int", "weightZeroPoints", wZeroPoints);
+                else code.Line($"{Int8Code.ReadOnlySpan}<int> weightZeroPoints = [{Int8Code.Int(wZeroPoints[0])}];");
+                code.Line("// Weights as [tap pair][channel][2]: each tap's channels contiguous like an NHWC input pixel, two taps per multiply-add.");
+                code.Line($"{Int8Code.Span}<short> packedWeights = stackalloc short[{packedValues}];");
+                code.Line($"{Int8Code.Runtime}DepthwiseConv.PackWeights(w, {c}, {taps}, weightZeroPoints, packedWeights);");
+            }
             code.Line($"{Int8Code.Runtime}DepthwiseConvolution.FixedPoint(x, packedWeights, {(b != null ? "bias" : "default")}, multipliers, shifts, y,");
             code.Line($"    batch: {n}, inputHeight: {h}, inputWidth: {wd}, channels: {c}, outputHeight: {window.Output[0]}, outputWidth: {window.Output[1]},");
             code.Line($"    kernelHeight: {kh}, kernelWidth: {kw}, strideHeight: {window.Strides[0]}, strideWidth: {window.Strides[1]},");
