@@ -35,12 +35,13 @@ internal static partial class OpProfiler
     /// Compiles <paramref name="source"/> (class <paramref name="fullName"/> generated for <paramref name="plan"/>),
     /// and times each op over <paramref name="rounds"/> rounds after at least <paramref name="warmupRounds"/>
     /// rounds and <paramref name="minimumWarmup"/> of warm-up (the JIT optimizes the op methods only after tens of calls).
+    /// With a <paramref name="team"/>, the ops that split into units share it, as in <c>Run</c>.
     /// </summary>
     public static Profile Run(ModelPlan plan, string source, string fullName, ModelWeights weights, Array[] inputs, Array[] outputs,
-        int warmupRounds, TimeSpan minimumWarmup, int rounds)
+        int warmupRounds, TimeSpan minimumWarmup, int rounds, Octet.Runtime.Threading.WorkerTeam? team = null)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "at least one timed round");
-        var (model, run) = InMemoryModelClass.Compile(plan, source, fullName).Instantiate(weights, null, inputs, outputs);
+        var (model, run) = InMemoryModelClass.Compile(plan, source, fullName).Instantiate(weights, team, inputs, outputs);
         var ops = BindOps(plan, model, fullName);
 
         // Edge quantization once: the arena now holds the quantized inputs that op 0 reads.

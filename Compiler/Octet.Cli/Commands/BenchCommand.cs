@@ -144,10 +144,10 @@ internal static class BenchCommand
             var octetInputs = plan.Inputs.Select((edge, i) => InputArray(values, edge.Name, inputTypes[i])).ToArray();
             var octetOutputs = plan.Outputs.Select((edge, o) => Array.CreateInstance(outputTypes[o], OutputLength(plan, edge))).ToArray();
             using var weights = ModelWeights.FromBytes(compiled.Weights);
+            using var team = octetThreadCount > 1 ? new Octet.Runtime.Threading.WorkerTeam(octetThreadCount) : null;
             if (profile)
                 return OpProfiler.Report(OpProfiler.Run(plan, emitted.Source, ns + "." + className, weights, octetInputs, octetOutputs,
-                    warmupRounds, warmupTime, rounds), modelPath, json);
-            using var team = octetThreadCount > 1 ? new Octet.Runtime.Threading.WorkerTeam(octetThreadCount) : null;
+                    warmupRounds, warmupTime, rounds, team), modelPath, json);
             var octetRun = modelClass.Bind(weights, team, octetInputs, octetOutputs);
 
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };

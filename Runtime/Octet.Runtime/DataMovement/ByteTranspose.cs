@@ -29,6 +29,16 @@ internal static class ByteTranspose
         else return false;
         int rows = shape[rowsDim], columns = shape[columnsDim];
         int sourceRowStride = sourceStrides[rowsDim], destinationRowStride = destinationStrides[columnsDim];
+        if (rows == 3 && destinationRowStride == 3 && columns >= 16 && sourceRowStride >= columns && Vector128.IsHardwareAccelerated)
+        {
+            // Three planes into interleaved triples: an RGB image's NCHW → NHWC relayout, the first op of most CNNs.
+            long planesEnd = sourceOffset + 2L * sourceRowStride + columns;
+            if (sourceOffset < 0 || destinationOffset < 0 || planesEnd > source.Length || destinationOffset + 3L * columns > destination.Length)
+                throw new ArgumentOutOfRangeException(nameof(shape), $"a 3 × {columns} interleave reaches past the source or destination");
+            InterleaveThree(ref Unsafe.Add(ref MemoryMarshal.GetReference(source), sourceOffset), sourceRowStride,
+                ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), destinationOffset), columns);
+            return true;
+        }
         if (rows < 16 || columns < 16 || sourceRowStride < columns || destinationRowStride < rows) return false;
         // The vector reads and writes go through unchecked references: check the two boxes' extents once.
         long sourceEnd = sourceOffset + (long)(rows - 1) * sourceRowStride + columns;
@@ -39,6 +49,47 @@ internal static class ByteTranspose
             ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), destinationOffset), destinationRowStride, rows, columns);
         return true;
     }
+
+    /// <summary>
+    /// <c>destination[3j + i] = source[i · sourceStride + j]</c> for i &lt; 3, j &lt; columns: 16 columns of the three rows
+    /// become 48 output bytes, each output vector gathered from the three row vectors by byte shuffles (an index past 15
+    /// selects 0) and combined with ORs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void InterleaveThree(ref byte source, int sourceStride, ref byte destination, int columns)
+    {
+        // Output byte p of block k (p in 0..15, position q = 16k + p) takes row q % 3, column q / 3.
+        var r0 = Vector128.Create((byte)0, 255, 255, 1, 255, 255, 2, 255, 255, 3, 255, 255, 4, 255, 255, 5);
+        var g0 = Vector128.Create((byte)255, 0, 255, 255, 1, 255, 255, 2, 255, 255, 3, 255, 255, 4, 255, 255);
+        var b0 = Vector128.Create((byte)255, 255, 0, 255, 255, 1, 255, 255, 2, 255, 255, 3, 255, 255, 4, 255);
+        var r1 = Vector128.Create((byte)255, 255, 6, 255, 255, 7, 255, 255, 8, 255, 255, 9, 255, 255, 10, 255);
+        var g1 = Vector128.Create((byte)5, 255, 255, 6, 255, 255, 7, 255, 255, 8, 255, 255, 9, 255, 255, 10);
+        var b1 = Vector128.Create((byte)255, 5, 255, 255, 6, 255, 255, 7, 255, 255, 8, 255, 255, 9, 255, 255);
+        var r2 = Vector128.Create((byte)255, 11, 255, 255, 12, 255, 255, 13, 255, 255, 14, 255, 255, 15, 255, 255);
+        var g2 = Vector128.Create((byte)255, 255, 11, 255, 255, 12, 255, 255, 13, 255, 255, 14, 255, 255, 15, 255);
+        var b2 = Vector128.Create((byte)10, 255, 255, 11, 255, 255, 12, 255, 255, 13, 255, 255, 14, 255, 255, 15);
+        int j = 0;
+        for (; j <= columns - 16; j += 16)
+        {
+            var r = Vector128.LoadUnsafe(ref source, (nuint)j);
+            var g = Vector128.LoadUnsafe(ref source, (nuint)(sourceStride + j));
+            var b = Vector128.LoadUnsafe(ref source, (nuint)(2 * sourceStride + j));
+            ref byte output = ref Unsafe.Add(ref destination, 3 * j);
+            (Pick(r, r0) | Pick(g, g0) | Pick(b, b0)).StoreUnsafe(ref output);
+            (Pick(r, r1) | Pick(g, g1) | Pick(b, b1)).StoreUnsafe(ref output, 16);
+            (Pick(r, r2) | Pick(g, g2) | Pick(b, b2)).StoreUnsafe(ref output, 32);
+        }
+        for (; j < columns; j++)
+            for (int i = 0; i < 3; i++)
+                Unsafe.Add(ref destination, 3 * j + i) = Unsafe.Add(ref source, i * sourceStride + j);
+    }
+
+    /// <summary>Byte i of the result is <paramref name="bytes"/>[<paramref name="indices"/>[i]], or 0 for index 255 (pshufb / tbl).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Pick(Vector128<byte> bytes, Vector128<byte> indices) =>
+        Ssse3.IsSupported ? Ssse3.Shuffle(bytes, indices)
+        : AdvSimd.Arm64.IsSupported ? AdvSimd.Arm64.VectorTableLookup(bytes, indices)
+        : Vector128.Shuffle(bytes, indices);
 
     /// <summary><c>destination[j · destinationStride + i] = source[i · sourceStride + j]</c> for i &lt; rows, j &lt; columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

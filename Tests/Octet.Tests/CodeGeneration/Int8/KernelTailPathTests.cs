@@ -147,6 +147,8 @@ public sealed class KernelTailPathTests
     public static TheoryData<int, int, int, int> TransposeShapes => new()
     {
         { 116, 784, 0, 0 }, { 58, 784, 3, 5 }, { 16, 16, 0, 0 }, { 17, 33, 1, 0 }, { 3, 50176, 0, 0 }, { 40, 15, 0, 2 }, { 1024, 49, 7, 7 },
+        // Three planes (an RGB input) interleaved 16 columns at a time, with tails and padded source rows.
+        { 3, 16, 0, 0 }, { 3, 47, 5, 0 }, { 3, 15, 0, 0 }, { 3, 100, 2, 1 },
     };
 
     [Theory]
