@@ -206,7 +206,7 @@ namespace Octet.Generator.Emit.Float
             if (pointwise)
             {
                 code.Line("// 1x1, stride 1, no padding: each NHWC input pixel is its own im2col row, so the input is A as is (all images at once).");
-                code.Line($"{FloatEmit.Runtime}FloatPanelGemm.Multiply(x, {c}, {(long)n * h * wi}, w, {c}, {m}, {epilogue}, y, {m}, accumulate: false);");
+                code.Line($"{FloatEmit.Runtime}FloatPanelGemm.Multiply(x, {c}, {(long)n * h * wi}, {PackedWeights(context, c, m)}, {epilogue}, y, {m}, accumulate: false);");
                 return;
             }
 
@@ -235,8 +235,23 @@ namespace Octet.Generator.Emit.Float
             }
             code.Line($"{FloatEmit.Runtime}FloatIm2Col.GatherNhwc(x, {h}, {wi}, {c}, {oh}, {ow}, {kh}, {kw}, {window.StrideH}, {window.StrideW}, " +
                       $"{window.DilationH}, {window.DilationW}, {window.PadTop}, {window.PadLeft}, q0, count, patch);");
-            code.Line($"{FloatEmit.Runtime}FloatPanelGemm.Multiply(patch, {filter}, count, w, {filter}, {m}, {epilogue}, y.Slice(q0 * {m}, count * {m}), {m}, accumulate: false);");
+            string weights = PackedWeights(context, filter, m);
+            code.Line($"{FloatEmit.Runtime}FloatPanelGemm.Multiply(patch, {filter}, count, {weights}, {epilogue}, y.Slice(q0 * {m}, count * {m}), {m}, accumulate: false);");
             code.Close(); // chunk
+        }
+
+        /// <summary>
+        /// The weights argument of <c>FloatPanelGemm.Multiply</c>: inside a model class, B packed into the kernel's panels
+        /// once by the constructor (a field; the kernel otherwise repacks B at every call, 5–15 % of a layer with few
+        /// pixels); in a kernel body written on its own, <c>w</c> and its sizes, packed per call.
+        /// </summary>
+        private static string PackedWeights(OpEmitContext context, long k, int m)
+        {
+            if (!context.CanPrepare) return $"w, {k}, {m}";
+            string field = context.Prepare($"{FloatEmit.Runtime}FloatPanelGemm.PackedWeights", "PackedWeights",
+                $"{FloatEmit.Runtime}FloatPanelGemm.Pack({context.Span(context.Input(1))}, {k}, {m})");
+            context.Code.Line($"// The filters ([{m}][{k}]) were packed into the kernel's panels once, by the constructor ({field}).");
+            return field;
         }
     }
 }

@@ -43,6 +43,7 @@ public sealed partial class MobilenetV3SmallExcerptFloat
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
+    private readonly global::Octet.Runtime.FloatPanelGemm.PackedWeights _op1PackedWeights;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -67,6 +68,7 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         weights.RequireLength(WeightsBytes, "mobilenet_v3_small_excerpt");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
+        _op1PackedWeights = global::Octet.Runtime.FloatPanelGemm.Pack(Weights<float>(0, 432), 27, 16);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -139,7 +141,8 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         {
             int count = Math.Min(2427, 12544 - q0);
             global::Octet.Runtime.FloatIm2Col.GatherNhwc(x, 224, 224, 3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, q0, count, patch);
-            global::Octet.Runtime.FloatPanelGemm.Multiply(patch, 27, count, w, 27, 16, bias, float.NegativeInfinity, float.PositiveInfinity, y.Slice(q0 * 16, count * 16), 16, accumulate: false);
+            // The filters ([16][27]) were packed into the kernel's panels once, by the constructor (_op1PackedWeights).
+            global::Octet.Runtime.FloatPanelGemm.Multiply(patch, 27, count, _op1PackedWeights, bias, float.NegativeInfinity, float.PositiveInfinity, y.Slice(q0 * 16, count * 16), 16, accumulate: false);
         }
     }
 
