@@ -152,6 +152,47 @@ public static partial class Int8Gemm
                 ref byte w0 = ref Unsafe.Add(ref pw, (j0 >> 3) * blockBytes);
                 ref byte w1 = ref Unsafe.Add(ref w0, blockBytes);
                 int r = 0;
+                if (live <= 8)
+                {
+                    // A last block of 8 channels or fewer (24, 40 or 232 channels): its second vector holds only padding,
+                    // so one vector of accumulators per row, half the products and half the requantization.
+                    for (; r + RowBlock <= chunk; r += RowBlock)
+                    {
+                        ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
+                        ref byte a1 = ref Unsafe.Add(ref a0, rowStride);
+                        ref byte a2 = ref Unsafe.Add(ref a1, rowStride);
+                        ref byte a3 = ref Unsafe.Add(ref a2, rowStride);
+                        ref byte a4 = ref Unsafe.Add(ref a3, rowStride);
+                        ref byte a5 = ref Unsafe.Add(ref a4, rowStride);
+                        Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+                        for (int g = 0; g < groups; g++)
+                        {
+                            var v0 = Vector256.LoadUnsafe(ref w0, (nuint)(g * 32));
+                            c0 = Dot(c0, v0, Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4))), signed);
+                            c1 = Dot(c1, v0, Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a1, g * 4))), signed);
+                            c2 = Dot(c2, v0, Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a2, g * 4))), signed);
+                            c3 = Dot(c3, v0, Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a3, g * 4))), signed);
+                            c4 = Dot(c4, v0, Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a4, g * 4))), signed);
+                            c5 = Dot(c5, v0, Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a5, g * 4))), signed);
+                        }
+                        ref byte out0 = ref Unsafe.Add(ref po, (r0 + r) * outputStride + j0);
+                        StoreRequantizedLow(ref out0, c0, corrections[r], bias0, m0, round0, shift0, zp, low, high, live);
+                        StoreRequantizedLow(ref Unsafe.Add(ref out0, outputStride), c1, corrections[r + 1], bias0, m0, round0, shift0, zp, low, high, live);
+                        StoreRequantizedLow(ref Unsafe.Add(ref out0, 2 * outputStride), c2, corrections[r + 2], bias0, m0, round0, shift0, zp, low, high, live);
+                        StoreRequantizedLow(ref Unsafe.Add(ref out0, 3 * outputStride), c3, corrections[r + 3], bias0, m0, round0, shift0, zp, low, high, live);
+                        StoreRequantizedLow(ref Unsafe.Add(ref out0, 4 * outputStride), c4, corrections[r + 4], bias0, m0, round0, shift0, zp, low, high, live);
+                        StoreRequantizedLow(ref Unsafe.Add(ref out0, 5 * outputStride), c5, corrections[r + 5], bias0, m0, round0, shift0, zp, low, high, live);
+                    }
+                    for (; r < chunk; r++)
+                    {
+                        ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
+                        Vector256<int> c0 = default;
+                        for (int g = 0; g < groups; g++)
+                            c0 = Dot(c0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4))), signed);
+                        StoreRequantizedLow(ref Unsafe.Add(ref po, (r0 + r) * outputStride + j0), c0, corrections[r], bias0, m0, round0, shift0, zp, low, high, live);
+                    }
+                    continue;
+                }
                 for (; r + RowBlock <= chunk; r += RowBlock)
                 {
                     ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
@@ -223,6 +264,20 @@ public static partial class Int8Gemm
         if (live == ChannelBlock)
         {
             bytes.StoreUnsafe(ref destination);
+            return;
+        }
+        for (int i = 0; i < live; i++) Unsafe.Add(ref destination, i) = bytes.GetElement(i);
+    }
+
+    /// <summary>One row's first 8 channels (a block with at most 8 live ones): requantized, the first <paramref name="live"/> stored.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRequantizedLow(ref byte destination, Vector256<int> sums, int correction, Vector256<int> bias,
+        Vector512<long> multipliers, Vector512<long> rounding, Vector512<ulong> shifts, Vector512<long> zp, Vector512<long> low, Vector512<long> high, int live)
+    {
+        var bytes = Requantize8(sums - Vector256.Create(correction) + bias, multipliers, rounding, shifts, zp, low, high);
+        if (live == 8)
+        {
+            Unsafe.WriteUnaligned(ref destination, bytes.AsUInt64().ToScalar());
             return;
         }
         for (int i = 0; i < live; i++) Unsafe.Add(ref destination, i) = bytes.GetElement(i);
