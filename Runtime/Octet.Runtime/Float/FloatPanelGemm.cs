@@ -68,22 +68,25 @@ public static class FloatPanelGemm
         if (bits == 0) return new PackedWeights(b.Slice(0, n * k).ToArray(), k, n, 0);
         int count = bits / 32;
         int width = 2 * count, kBlock = Math.Min(Math.Max(k, 1), KBlock);
-        var panels = new List<float>();
-        Span<float> panel = new float[2 * 16 * KBlock];
+        // Panels in Run's order (column panels, then K blocks); a last panel of one vector or less is one vector wide.
+        long total = 0;
+        for (int j0 = 0; j0 < n; j0 += width)
+            total += (long)k * (n - j0 <= count ? count : width);
+        var panels = new float[total];
         ref float pb = ref MemoryMarshal.GetReference(b);
+        int offset = 0;
         for (int j0 = 0; j0 < n; j0 += width)
         {
             int columns = Math.Min(width, n - j0);
             int panelWidth = columns <= count ? count : width;
-            for (int k0 = 0; k0 < k || k0 == 0; k0 += kBlock)
+            for (int k0 = 0; k0 < k; k0 += kBlock)
             {
                 int kc = Math.Min(kBlock, k - k0);
-                if (kc > 0) PackPanel(ref Unsafe.Add(ref pb, (nint)j0 * k + k0), k, columns, kc, panelWidth, panel);
-                for (int i = 0; i < kc * panelWidth; i++) panels.Add(panel[i]);
-                if (k == 0) break;
+                PackPanel(ref Unsafe.Add(ref pb, (nint)j0 * k + k0), k, columns, kc, panelWidth, panels.AsSpan(offset, kc * panelWidth));
+                offset += kc * panelWidth;
             }
         }
-        return new PackedWeights(panels.ToArray(), k, n, bits);
+        return new PackedWeights(panels, k, n, bits);
     }
 
     /// <summary>Constant weights packed by <see cref="Pack"/>: panels in the order <c>Multiply</c> reads them, and the vector width they are for.</summary>

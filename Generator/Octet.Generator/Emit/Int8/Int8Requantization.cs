@@ -154,13 +154,21 @@ namespace Octet.Generator.Emit.Int8
         /// </summary>
         public string BlockCall(string products, string? productStride, string? bias, string first, string count, string output, string? outputStride, string? rows)
         {
-            string Constant(string name) => PerChannel ? $"{name}.Slice({first}, {count})" : name;
-            string biasSpan = bias == null ? "default" : $"{bias}.Slice({first}, {count})";
             if (rows != null) products = $"{products}, {productStride}";
             string tail = rows == null ? $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output});" : $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output}, {outputStride}, {rows}, {count});";
-            return IsFixedPoint
-                ? $"{Int8Code.Runtime}RequantizeRow.FixedPoint({products}, {biasSpan}, {Constant("multipliers")}, {Constant("shifts")}, {tail}"
-                : $"{Int8Code.Runtime}RequantizeRow.Float({products}, {biasSpan}, {Constant("scales")}, {tail}";
+            return $"{Int8Code.Runtime}RequantizeRow.{(IsFixedPoint ? "FixedPoint" : "Float")}({products}, {ChannelArguments(bias, first, count)}, {tail}";
+        }
+
+        /// <summary>
+        /// The bias and per-channel constants of channels [<paramref name="first"/>, first + <paramref name="count"/>) as
+        /// call arguments: the bias slice (or <c>default</c>), then multipliers and shifts (or scales), sliced when they
+        /// differ between channels (one-element spans otherwise, see <see cref="DeclareRowConstants"/>).
+        /// </summary>
+        private string ChannelArguments(string? bias, string first, string count)
+        {
+            string Constant(string name) => PerChannel ? $"{name}.Slice({first}, {count})" : name;
+            string biasSpan = bias == null ? "default" : $"{bias}.Slice({first}, {count})";
+            return IsFixedPoint ? $"{biasSpan}, {Constant("multipliers")}, {Constant("shifts")}" : $"{biasSpan}, {Constant("scales")}";
         }
 
         /// <summary>
@@ -176,13 +184,9 @@ namespace Octet.Generator.Emit.Int8
         /// the scratch the kernel falls back to where the CPU lacks the fused form. Needs <see cref="FusesIntoGemm"/>,
         /// <see cref="DeclareConstants"/> and <see cref="DeclareRowConstants"/>.
         /// </summary>
-        public string FusedGemmCall(string gemm, string? bias, string first, string count, string output, string outputStride, string products)
-        {
-            string Constant(string name) => PerChannel ? $"{name}.Slice({first}, {count})" : name;
-            string biasSpan = bias == null ? "default" : $"{bias}.Slice({first}, {count})";
-            return $"{Int8Code.Runtime}Int8Gemm.MultiplyRequantize({gemm}, {biasSpan}, {Constant("multipliers")}, {Constant("shifts")}, " +
-                   $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output}, {outputStride}, {products});";
-        }
+        public string FusedGemmCall(string gemm, string? bias, string first, string count, string output, string outputStride, string products) =>
+            $"{Int8Code.Runtime}Int8Gemm.MultiplyRequantize({gemm}, {ChannelArguments(bias, first, count)}, " +
+            $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output}, {outputStride}, {products});";
 
         /// <summary>The float paths' last step on an already scaled float value (QAdd's float mode).</summary>
         public string RoundAndClamp(string value) =>

@@ -374,19 +374,14 @@ namespace Octet.Generator.Emit.Int8
                     rowStride = Int8Code.Int(kp);
                 }
                 string? biasSpan = _runtimeFold ? "foldedBias" : _b != null ? "bias" : null;
+                string gemm = $"{rowsSpan}, count, {rowStride}, {s.K}, panel, channels";
+                string output = $"y.Slice(p0 * {s.M} + m0)";
                 if (fused)
-                {
-                    _code.Line(_requantization.FusedGemmCall($"{rowsSpan}, count, {rowStride}, {s.K}, panel, channels", biasSpan, "m0", "channels",
-                        $"y.Slice(p0 * {s.M} + m0)", Int8Code.Int(s.M), "products"));
-                    _code.Close();
-                    _code.Close();
-                    _code.Close();
-                    return;
-                }
-                _code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply({rowsSpan}, count, {rowStride}, {s.K}, panel, channels, products, {np});");
-                if (HasWeightZeroPoints)
+                    _code.Line(_requantization.FusedGemmCall(gemm, biasSpan, "m0", "channels", output, Int8Code.Int(s.M), "products"));
+                else if (HasWeightZeroPoints)
                 {
                     // A weight zero point adds a per-pixel term: requantize element by element.
+                    _code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply({gemm}, products, {np});");
                     _code.Open("for (int i = 0; i < count; i++)");
                     _code.Line($"int patchSum = {Int8Code.Runtime}Int8Dot.Sum({(direct ? $"x.Slice((p0 + i) * {s.C}, {s.C})" : $"patches.Slice(i * {kp}, {s.K})")});");
                     _code.Line($"var row = products.Slice(i * {np}, channels);");
@@ -399,7 +394,8 @@ namespace Octet.Generator.Emit.Int8
                 }
                 else
                 {
-                    _code.Line(_requantization.BlockCall("products", Int8Code.Int(np), biasSpan, "m0", "channels", $"y.Slice(p0 * {s.M} + m0)", Int8Code.Int(s.M), "count"));
+                    _code.Line($"{Int8Code.Runtime}Int8Gemm.Multiply({gemm}, products, {np});");
+                    _code.Line(_requantization.BlockCall("products", Int8Code.Int(np), biasSpan, "m0", "channels", output, Int8Code.Int(s.M), "count"));
                 }
                 _code.Close();
                 _code.Close();
