@@ -56,10 +56,11 @@ public static partial class NpyFile
             "<f4" => ElementType.Float32,
             "|i1" or "<i1" => ElementType.Int8,
             "|u1" or "<u1" => ElementType.UInt8,
+            "<i2" => ElementType.Int16,
             "<i4" => ElementType.Int32,
             "<i8" => ElementType.Int64,
             "|b1" => ElementType.Bool,
-            var d => throw new OctetException($"{what}: .npy element type '{d}' is not supported (use float32, int8, uint8, int32, int64 or bool, little-endian)"),
+            var d => throw new OctetException($"{what}: .npy element type '{d}' is not supported (use float32, int8, uint8, int16, int32, int64 or bool, little-endian)"),
         };
         var dims = shapeMatch.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => long.TryParse(d, out var v) ? v : throw new OctetException($"{what}: bad .npy shape '{shapeMatch.Value}'"))
@@ -84,7 +85,7 @@ public static partial class NpyFile
     {
         var descr = tensor.ElementType switch
         {
-            ElementType.Float32 => "<f4", ElementType.Int8 => "|i1", ElementType.UInt8 => "|u1",
+            ElementType.Float32 => "<f4", ElementType.Int8 => "|i1", ElementType.UInt8 => "|u1", ElementType.Int16 => "<i2",
             ElementType.Int32 => "<i4", ElementType.Int64 => "<i8", ElementType.Bool => "|b1",
             _ => throw new ArgumentException($"cannot write {tensor.ElementType}"),
         };

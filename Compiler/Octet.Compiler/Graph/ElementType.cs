@@ -2,8 +2,8 @@ namespace Octet.Compiler.Graph;
 
 /// <summary>
 /// Element types, numbered as ONNX's <c>TensorProto.DataType</c> so that conversion is a cast. Octet's
-/// executors compute on <see cref="Float32"/>, <see cref="Int8"/>, <see cref="UInt8"/>, <see cref="Int32"/>,
-/// <see cref="Int64"/> and <see cref="Bool"/>; <see cref="Float16"/> only appears in files and is widened to
+/// executors compute on <see cref="Float32"/>, <see cref="Int8"/>, <see cref="UInt8"/>, <see cref="Int16"/>
+/// (16-bit quantized activations), <see cref="Int32"/>, <see cref="Int64"/> and <see cref="Bool"/>; <see cref="Float16"/> only appears in files and is widened to
 /// float32 on load. The others exist so that error messages can name what a file contains.
 /// </summary>
 public enum ElementType
@@ -41,17 +41,18 @@ public static class ElementTypes
 {
     /// <summary>True for the element types tensors can hold in memory in Octet.</summary>
     public static bool IsSupported(this ElementType type) => type is
-        ElementType.Float32 or ElementType.Int8 or ElementType.UInt8 or
+        ElementType.Float32 or ElementType.Int8 or ElementType.UInt8 or ElementType.Int16 or
         ElementType.Int32 or ElementType.Int64 or ElementType.Bool;
 
     public static bool IsInteger(this ElementType type) => type is
-        ElementType.Int8 or ElementType.UInt8 or ElementType.Int32 or ElementType.Int64;
+        ElementType.Int8 or ElementType.UInt8 or ElementType.Int16 or ElementType.Int32 or ElementType.Int64;
 
     /// <summary>Bytes per element for supported types (bool is stored as one byte).</summary>
     public static int SizeInBytes(this ElementType type) => type switch
     {
         ElementType.Float32 or ElementType.Int32 => 4,
         ElementType.Int64 => 8,
+        ElementType.Int16 => 2,
         ElementType.Int8 or ElementType.UInt8 or ElementType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a supported element type"),
     };
@@ -62,6 +63,7 @@ public static class ElementTypes
         ElementType.Float32 => typeof(float),
         ElementType.Int8 => typeof(sbyte),
         ElementType.UInt8 => typeof(byte),
+        ElementType.Int16 => typeof(short),
         ElementType.Int32 => typeof(int),
         ElementType.Int64 => typeof(long),
         ElementType.Bool => typeof(bool),
@@ -72,6 +74,7 @@ public static class ElementTypes
         type == typeof(float) ? ElementType.Float32 :
         type == typeof(sbyte) ? ElementType.Int8 :
         type == typeof(byte) ? ElementType.UInt8 :
+        type == typeof(short) ? ElementType.Int16 :
         type == typeof(int) ? ElementType.Int32 :
         type == typeof(long) ? ElementType.Int64 :
         type == typeof(bool) ? ElementType.Bool :

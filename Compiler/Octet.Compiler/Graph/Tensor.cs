@@ -2,7 +2,7 @@ namespace Octet.Compiler.Graph;
 
 /// <summary>
 /// A tensor's values in memory: an element type, a static shape, and a row-major array whose CLR type
-/// matches the element type (<c>float[]</c>, <c>sbyte[]</c>, <c>byte[]</c>, <c>int[]</c>, <c>long[]</c>,
+/// matches the element type (<c>float[]</c>, <c>sbyte[]</c>, <c>byte[]</c>, <c>short[]</c>, <c>int[]</c>, <c>long[]</c>,
 /// <c>bool[]</c>). Used for constants in the graph and for values in the reference executors.
 /// Treat the array as immutable once a tensor is shared.
 /// </summary>
@@ -49,9 +49,6 @@ public sealed class Tensor
     /// <summary>Same data, new shape (element counts must agree). Shares the array.</summary>
     public Tensor Reshape(Shape shape) => new(ElementType, shape, Data);
 
-    // The conversions below switch on ElementType, not on the array's type: a pattern such as
-    // `sbyte[] a` also matches a byte[] (CLR array variance), which would read uint8 200 as -56.
-
     // The conversions below switch on ElementType, never on the array's CLR type: the CLR lets a byte[]
     // pass a type test for sbyte[] (and int[] for uint[]), so matching on arrays would misread uint8 data.
 
@@ -62,6 +59,7 @@ public sealed class Tensor
         ElementType.Int32 => Array.ConvertAll((int[])Data, v => (long)v),
         ElementType.Int8 => Array.ConvertAll((sbyte[])Data, v => (long)v),
         ElementType.UInt8 => Array.ConvertAll((byte[])Data, v => (long)v),
+        ElementType.Int16 => Array.ConvertAll((short[])Data, v => (long)v),
         ElementType.Bool => Array.ConvertAll((bool[])Data, v => v ? 1L : 0L),
         ElementType.Float32 => Array.ConvertAll((float[])Data, v => (long)v),
         _ => throw new InvalidOperationException($"cannot read {ElementType} as integers"),
@@ -75,6 +73,7 @@ public sealed class Tensor
         ElementType.Int32 => Array.ConvertAll((int[])Data, v => (float)v),
         ElementType.Int8 => Array.ConvertAll((sbyte[])Data, v => (float)v),
         ElementType.UInt8 => Array.ConvertAll((byte[])Data, v => (float)v),
+        ElementType.Int16 => Array.ConvertAll((short[])Data, v => (float)v),
         ElementType.Bool => Array.ConvertAll((bool[])Data, v => v ? 1f : 0f),
         _ => throw new InvalidOperationException($"cannot read {ElementType} as floats"),
     };
@@ -87,6 +86,7 @@ public sealed class Tensor
         ElementType.Int32 => ((int[])Data)[index],
         ElementType.Int8 => ((sbyte[])Data)[index],
         ElementType.UInt8 => ((byte[])Data)[index],
+        ElementType.Int16 => ((short[])Data)[index],
         ElementType.Bool => ((bool[])Data)[index] ? 1 : 0,
         _ => throw new InvalidOperationException($"cannot read {ElementType}"),
     };

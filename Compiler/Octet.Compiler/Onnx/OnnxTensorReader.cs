@@ -67,7 +67,7 @@ public static class OnnxTensorReader
         var storedType = type == ElementType.Float16 ? ElementType.Float32 : type;
         if (!storedType.IsSupported())
             throw new OctetException($"{what}: element type {type.OnnxName()} is not supported " +
-                                     "(Octet supports float, float16 weights, int8, uint8, int32, int64, bool)");
+                                     "(Octet supports float, float16 weights, int8, uint8, int16, int32, int64, bool)");
 
         var shape = Shape.FromDims(proto.Dims, what);
         int count = checked((int)shape.ElementCount);
@@ -141,6 +141,9 @@ public static class OnnxTensorReader
             case ElementType.UInt8:
                 CheckCount(proto.Int32Data.Count, "int32_data");
                 return Tensor.Create(shape, proto.Int32Data.Select(v => unchecked((byte)v)).ToArray());
+            case ElementType.Int16:
+                CheckCount(proto.Int32Data.Count, "int32_data");
+                return Tensor.Create(shape, proto.Int32Data.Select(v => unchecked((short)v)).ToArray());
             case ElementType.Bool:
                 CheckCount(proto.Int32Data.Count, "int32_data");
                 return Tensor.Create(shape, proto.Int32Data.Select(v => v != 0).ToArray());

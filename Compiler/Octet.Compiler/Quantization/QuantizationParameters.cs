@@ -11,8 +11,8 @@ public sealed record QuantizationParameters
 {
     public QuantizationParameters(ElementType storageType, float[] scales, int[] zeroPoints, int axis = -1)
     {
-        if (storageType is not (ElementType.Int8 or ElementType.UInt8 or ElementType.Int32))
-            throw new ArgumentException($"quantized storage type must be int8, uint8 or int32, not {storageType}");
+        if (storageType is not (ElementType.Int8 or ElementType.UInt8 or ElementType.Int16 or ElementType.Int32))
+            throw new ArgumentException($"quantized storage type must be int8, uint8, int16 or int32, not {storageType}");
         if (scales.Length == 0 || scales.Length != zeroPoints.Length)
             throw new ArgumentException("need one zero point per scale, and at least one scale");
         if (axis < 0 && scales.Length != 1)
@@ -38,8 +38,15 @@ public sealed record QuantizationParameters
     public float Scale => IsPerTensor ? Scales[0] : throw new InvalidOperationException("per-axis quantization has no single scale");
     public int ZeroPoint => IsPerTensor ? ZeroPoints[0] : throw new InvalidOperationException("per-axis quantization has no single zero point");
 
-    public int QMin => StorageType switch { ElementType.Int8 => sbyte.MinValue, ElementType.UInt8 => byte.MinValue, _ => int.MinValue };
-    public int QMax => StorageType switch { ElementType.Int8 => sbyte.MaxValue, ElementType.UInt8 => byte.MaxValue, _ => int.MaxValue };
+    public int QMin => StorageType switch
+    {
+        ElementType.Int8 => sbyte.MinValue, ElementType.UInt8 => byte.MinValue, ElementType.Int16 => short.MinValue, _ => int.MinValue,
+    };
+
+    public int QMax => StorageType switch
+    {
+        ElementType.Int8 => sbyte.MaxValue, ElementType.UInt8 => byte.MaxValue, ElementType.Int16 => short.MaxValue, _ => int.MaxValue,
+    };
 
     public bool Equals(QuantizationParameters? other) =>
         other is not null && StorageType == other.StorageType && Axis == other.Axis &&

@@ -49,7 +49,7 @@ public sealed record ConformanceCase(string Name, string Folder, IReadOnlyList<s
         foreach (var pb in Directory.GetFiles(Path.Combine(folder, "test_data_set_0"), "*.pb"))
             Note(TensorProto.Parser.ParseFrom(File.ReadAllBytes(pb)).DataType);
         if (types.Count > 0)
-            return $"element type {string.Join(", ", types)} (Octet computes in float, int8, uint8, int32, int64, bool)";
+            return $"element type {string.Join(", ", types)} (Octet computes in float, int8, uint8, int16, int32, int64, bool)";
 
         var opset = model.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain) || o.Domain == "ai.onnx").Select(o => (int)o.Version).FirstOrDefault();
         var missing = model.Graph.Node

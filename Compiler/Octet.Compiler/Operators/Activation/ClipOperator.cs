@@ -58,6 +58,7 @@ public sealed class ClipOperator : OperatorDefinition
             ElementType.Float32 => Clip<float>(x, min, max),
             ElementType.Int8 => Clip<sbyte>(x, min, max),
             ElementType.UInt8 => Clip<byte>(x, min, max),
+            ElementType.Int16 => Clip<short>(x, min, max),
             ElementType.Int32 => Clip<int>(x, min, max),
             ElementType.Int64 => Clip<long>(x, min, max),
             _ => throw context.Error($"element type {x.ElementType.OnnxName()} is not supported"),

@@ -22,7 +22,7 @@ internal static class ElementConversion
             or ElementType.Float8E5M2FNUZ or ElementType.Float4E2M1)
             throw context.Error($"{what} is {target.OnnxName()}: Octet does not compute in 8-bit or 4-bit floats " +
                                 "(the 'saturate' attribute only concerns those targets)");
-        throw context.Error($"{what} is {target.OnnxName()}: Octet tensors hold float, int8, uint8, int32, int64 and bool only");
+        throw context.Error($"{what} is {target.OnnxName()}: Octet tensors hold float, int8, uint8, int16, int32, int64 and bool only");
     }
 
     /// <summary>The values of <paramref name="source"/> converted to <paramref name="target"/> (the same tensor if already of that type).</summary>
@@ -35,6 +35,7 @@ internal static class ElementConversion
             // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
             sbyte[] a when source.ElementType == ElementType.Int8 => From(a, target),
             byte[] a => From(a, target),
+            short[] a => From(a, target),
             int[] a => From(a, target),
             long[] a => From(a, target),
             bool[] a => FromBool(a, target),
@@ -48,6 +49,7 @@ internal static class ElementConversion
         ElementType.Float32 => Numeric<TFrom, float>(source),
         ElementType.Int8 => Numeric<TFrom, sbyte>(source),
         ElementType.UInt8 => Numeric<TFrom, byte>(source),
+        ElementType.Int16 => Numeric<TFrom, short>(source),
         ElementType.Int32 => Numeric<TFrom, int>(source),
         ElementType.Int64 => Numeric<TFrom, long>(source),
         ElementType.Bool => ToBool(source),

@@ -4,7 +4,7 @@ namespace Octet.Compiler.Operators.Elementwise;
 
 /// <summary>
 /// The element types an operator's ONNX type constraint admits, cut down to the ones Octet tensors can
-/// hold (float32, int8, uint8, int32, int64, bool). Named after the ONNX constraint they stand for.
+/// hold (float32, int8, uint8, int16, int32, int64, bool). Named after the ONNX constraint they stand for.
 /// </summary>
 internal static class ElementTypeSets
 {
@@ -13,11 +13,11 @@ internal static class ElementTypeSets
 
     /// <summary>Every numeric type: float and all integers.</summary>
     public static readonly ElementType[] Numeric =
-        [ElementType.Float32, ElementType.Int8, ElementType.UInt8, ElementType.Int32, ElementType.Int64];
+        [ElementType.Float32, ElementType.Int8, ElementType.UInt8, ElementType.Int16, ElementType.Int32, ElementType.Int64];
 
     /// <summary>Float and signed integers (Neg, Relu-14).</summary>
     public static readonly ElementType[] SignedNumeric =
-        [ElementType.Float32, ElementType.Int8, ElementType.Int32, ElementType.Int64];
+        [ElementType.Float32, ElementType.Int8, ElementType.Int16, ElementType.Int32, ElementType.Int64];
 
     /// <summary>Float, int32, int64: ONNX's "high-precision numeric" types of opsets before 14.</summary>
     public static readonly ElementType[] FloatAndWideIntegers =
@@ -25,7 +25,7 @@ internal static class ElementTypeSets
 
     /// <summary>Every type Octet tensors can hold.</summary>
     public static readonly ElementType[] All =
-        [ElementType.Float32, ElementType.Int8, ElementType.UInt8, ElementType.Int32, ElementType.Int64, ElementType.Bool];
+        [ElementType.Float32, ElementType.Int8, ElementType.UInt8, ElementType.Int16, ElementType.Int32, ElementType.Int64, ElementType.Bool];
 
     /// <summary>Index tensors (Gather's indices, Slice's starts/ends/axes/steps).</summary>
     public static readonly ElementType[] Indices = [ElementType.Int32, ElementType.Int64];

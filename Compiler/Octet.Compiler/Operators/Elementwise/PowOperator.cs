@@ -56,6 +56,7 @@ public sealed class PowOperator : OperatorDefinition
             ElementType.Float32 => Compute<TBase, float>(x, y, output),
             ElementType.Int8 => Compute<TBase, sbyte>(x, y, output),
             ElementType.UInt8 => Compute<TBase, byte>(x, y, output),
+            ElementType.Int16 => Compute<TBase, short>(x, y, output),
             ElementType.Int32 => Compute<TBase, int>(x, y, output),
             ElementType.Int64 => Compute<TBase, long>(x, y, output),
             _ => throw new NotSupportedException($"exponent of element type {y.ElementType.OnnxName()}"),

@@ -35,6 +35,7 @@ public sealed class WhereOperator : OperatorDefinition
             // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
             sbyte[] a when x.ElementType == ElementType.Int8 => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<sbyte>(), y.Shape, output),
             byte[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<byte>(), y.Shape, output),
+            short[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<short>(), y.Shape, output),
             int[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<int>(), y.Shape, output),
             long[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<long>(), y.Shape, output),
             bool[] a => BroadcastLoops.Select(c, condition.Shape, a, x.Shape, y.As<bool>(), y.Shape, output),

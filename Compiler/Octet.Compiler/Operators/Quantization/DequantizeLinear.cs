@@ -5,13 +5,13 @@ namespace Octet.Compiler.Operators.Quantization;
 
 /// <summary>
 /// ONNX DequantizeLinear: <c>y = (x - x_zero_point) * x_scale</c>, per tensor, per axis or (opset 21+) per
-/// block; see <see cref="QuantizationGranularity"/>. x and its zero point are int8, uint8 or int32; the
-/// scale and y are float32.
+/// block; see <see cref="QuantizationGranularity"/>. x and its zero point are int8, uint8 or int32 (and
+/// int16 from opset 21, or in the com.microsoft form); the scale and y are float32.
 /// </summary>
 /// <remarks>
 /// The difference <c>x - x_zero_point</c> is exact (an integer), then converted to float32 and multiplied
 /// by the scale in float32: for 8-bit x this is bit for bit what the ONNX reference computes. Versions
-/// differ in types Octet does not hold (float16 scales, float8, int4, int16, …) and in attributes: axis is
+/// differ in types Octet does not hold (float16 scales, float8, int4, …) and in attributes: axis is
 /// honoured at every version (as the ONNX reference and ONNX Runtime do), block_size from 21, output_dtype
 /// from 23 (float only here); attributes a version does not define are ignored, as the ONNX reference does.
 /// </remarks>
@@ -29,7 +29,8 @@ public class DequantizeLinear : OperatorDefinition
     public override void InferOutputs(InferenceContext context)
     {
         QuantizedValues.ExpectInputCount(context, 2, 3);
-        context.ExpectType(0, ElementType.Int8, ElementType.UInt8, ElementType.Int32);
+        if (context.InputType(0) == ElementType.Int16) QuantizedValues.ExpectQuantizedType(context, 0, "x", AllowsInt16(context.Node));
+        else context.ExpectType(0, ElementType.Int8, ElementType.UInt8, ElementType.Int32);
         QuantizedValues.ExpectScaleType(context, 1, "x_scale");
         QuantizedValues.ExpectSameType(context, 2, 0, "x_zero_point", "x");
         if (context.Node.OpsetVersion >= 23)
@@ -42,6 +43,9 @@ public class DequantizeLinear : OperatorDefinition
         Granularity(context.Node, context.InputShape(0), context.InputShape(1));
         context.SetOutput(0, ElementType.Float32, context.InputShape(0));
     }
+
+    /// <summary>int16 is a DequantizeLinear type from opset 21 on; ONNX Runtime's com.microsoft form takes it at any opset.</summary>
+    protected virtual bool AllowsInt16(Node node) => node.OpsetVersion >= 21;
 
     private static QuantizationGranularity Granularity(Node node, Shape x, Shape scale) =>
         QuantizationGranularity.Resolve(node, x, scale, node.GetInt("axis", 1), node.OpsetVersion >= 21 ? node.GetInt("block_size", 0) : 0);
@@ -59,6 +63,7 @@ public class DequantizeLinear : OperatorDefinition
         {
             ElementType.Int8 => Dequantize((sbyte[])x.Data, scales, zeroPoints, granularity),
             ElementType.UInt8 => Dequantize((byte[])x.Data, scales, zeroPoints, granularity),
+            ElementType.Int16 => Dequantize((short[])x.Data, scales, zeroPoints, granularity),
             ElementType.Int32 => Dequantize((int[])x.Data, scales, zeroPoints, granularity),
             _ => throw context.Error($"cannot dequantize {x.ElementType.OnnxName()}"),
         };

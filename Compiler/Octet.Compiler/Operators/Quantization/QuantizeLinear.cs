@@ -7,12 +7,13 @@ namespace Octet.Compiler.Operators.Quantization;
 /// <summary>
 /// ONNX QuantizeLinear: <c>y = saturate(round_half_to_even(x / y_scale) + y_zero_point)</c>, per tensor,
 /// per axis or (opset 21+) per block; see <see cref="QuantizationGranularity"/>. x is float32 or int32,
-/// y_scale float32; y is int8 or uint8 — the zero point's type, else <c>output_dtype</c> (21+), else uint8.
+/// y_scale float32; y is int8 or uint8, or int16 from opset 21 (and in the com.microsoft form) — the zero
+/// point's type, else <c>output_dtype</c> (21+), else uint8.
 /// </summary>
 /// <remarks>
 /// The division is done in float32, the scale's type (as the spec says and the ONNX reference does for
 /// float x; for int32 x the reference divides in float64, which differs only for |x| beyond 2^24).
-/// Versions differ in types Octet does not hold (float16, float8, int4, int16, …) and in attributes: axis
+/// Versions differ in types Octet does not hold (float16, float8, int4, …) and in attributes: axis
 /// is honoured at every version (the ONNX reference and ONNX Runtime both do, though opset 10 does not
 /// define it), block_size and output_dtype from 21, precision from 23; attributes a version does not
 /// define are ignored, as the ONNX reference does. saturate only concerns float8 outputs.
@@ -27,8 +28,8 @@ public class QuantizeLinear : OperatorDefinition
         QuantizedValues.ExpectInputCount(context, 2, 3);
         context.ExpectType(0, ElementType.Float32, ElementType.Int32);
         QuantizedValues.ExpectScaleType(context, 1, "y_scale");
+        if (context.HasInput(2)) QuantizedValues.ExpectQuantizedType(context, 2, "y_zero_point", AllowsInt16(context.Node));
         var outputType = OutputType(context.Node, context.HasInput(2) ? context.InputType(2) : null);
-        if (context.HasInput(2)) QuantizedValues.ExpectEightBit(context, 2, "y_zero_point");
         CheckPrecision(context);
         QuantizationGranularity.ExpectZeroPointShape(context, 1, 2);
         Granularity(context.Node, context.InputShape(0), context.InputShape(1));
@@ -50,9 +51,12 @@ public class QuantizeLinear : OperatorDefinition
             return type;
         }
         if (outputDtype == 0) return ElementType.UInt8;
-        if (outputDtype is (long)ElementType.Int8 or (long)ElementType.UInt8) return (ElementType)outputDtype;
-        throw OctetException.AtNode(node, $"output_dtype={outputDtype} ({DescribeType(outputDtype)}): Octet quantizes to int8 and uint8 only");
+        if (outputDtype is (long)ElementType.Int8 or (long)ElementType.UInt8 or (long)ElementType.Int16) return (ElementType)outputDtype;
+        throw OctetException.AtNode(node, $"output_dtype={outputDtype} ({DescribeType(outputDtype)}): Octet quantizes to int8, uint8 and int16 only");
     }
+
+    /// <summary>int16 is a QuantizeLinear type from opset 21 on; ONNX Runtime's com.microsoft form takes it at any opset.</summary>
+    protected virtual bool AllowsInt16(Node node) => node.OpsetVersion >= 21;
 
     private static string DescribeType(long code) =>
         code is >= 0 and <= int.MaxValue && Enum.IsDefined(typeof(ElementType), (int)code) ? ((ElementType)code).OnnxName() : "not an element type";
@@ -85,6 +89,8 @@ public class QuantizeLinear : OperatorDefinition
             (ElementType.Float32, ElementType.UInt8) => Quantize<float, byte>(x.As<float>(), scales, zeroPoints, granularity),
             (ElementType.Int32, ElementType.Int8) => Quantize<int, sbyte>(x.As<int>(), scales, zeroPoints, granularity),
             (ElementType.Int32, ElementType.UInt8) => Quantize<int, byte>(x.As<int>(), scales, zeroPoints, granularity),
+            (ElementType.Float32, ElementType.Int16) => Quantize<float, short>(x.As<float>(), scales, zeroPoints, granularity),
+            (ElementType.Int32, ElementType.Int16) => Quantize<int, short>(x.As<int>(), scales, zeroPoints, granularity),
             _ => throw context.Error($"cannot quantize {x.ElementType.OnnxName()} to {outputType.OnnxName()}"),
         };
         context.SetOutput(0, Tensor.Create(outputType, x.Shape, y));

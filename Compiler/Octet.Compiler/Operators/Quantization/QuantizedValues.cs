@@ -35,7 +35,10 @@ internal static class QuantizedValues
         return T.CreateSaturating(Math.Round(scaled, MidpointRounding.ToEven) + zeroPoint);
     }
 
-    /// <summary>The values of an int8, uint8 or int32 tensor as int32 (a copy).</summary>
+    /// <summary>True for int8, uint8 and int16: the types a quantized activation can have.</summary>
+    public static bool IsQuantizedActivationType(ElementType type) => type is ElementType.Int8 or ElementType.UInt8 or ElementType.Int16;
+
+    /// <summary>The values of an int8, uint8, int16 or int32 tensor as int32 (a copy).</summary>
     /// <remarks>
     /// Dispatches on the element type, never on the array's type: the CLR lets a <c>byte[]</c> pass as an
     /// <c>sbyte[]</c> (<c>is sbyte[]</c> is true for it), so a pattern match on the array would read uint8 as int8.
@@ -44,6 +47,7 @@ internal static class QuantizedValues
     {
         ElementType.Int8 => Array.ConvertAll((sbyte[])tensor.Data, v => (int)v),
         ElementType.UInt8 => Array.ConvertAll((byte[])tensor.Data, v => (int)v),
+        ElementType.Int16 => Array.ConvertAll((short[])tensor.Data, v => (int)v),
         ElementType.Int32 => (int[])((int[])tensor.Data).Clone(),
         _ => throw new InvalidOperationException($"{tensor.ElementType.OnnxName()} is not a quantized integer type"),
     };
@@ -56,6 +60,19 @@ internal static class QuantizedValues
 
     /// <summary>A scalar, or a 1-D tensor of one element: what ONNX calls per-tensor (per-layer) quantization.</summary>
     public static bool IsPerTensor(Shape shape) => shape.Rank == 0 || (shape.Rank == 1 && shape[0] == 1);
+
+    /// <summary>
+    /// Requires input <paramref name="index"/> to be int8 or uint8, or also int16 when
+    /// <paramref name="int16Allowed"/> (ONNX's QuantizeLinear/DequantizeLinear from opset 21, and ONNX Runtime's
+    /// com.microsoft forms).
+    /// </summary>
+    public static void ExpectQuantizedType(InferenceContext context, int index, string name, bool int16Allowed)
+    {
+        var type = context.InputType(index);
+        if (IsEightBit(type) || (int16Allowed && type == ElementType.Int16)) return;
+        throw context.Error($"{name} (input {index}, '{context.Node.Inputs[index]}') is {type.OnnxName()}; expected int8 or uint8" +
+                            (int16Allowed ? " or int16" : type == ElementType.Int16 ? " (int16 needs opset 21, or the com.microsoft domain)" : ""));
+    }
 
     /// <summary>Requires input <paramref name="index"/> to be a float32 scale.</summary>
     public static void ExpectScaleType(InferenceContext context, int index, string name)
@@ -73,6 +90,18 @@ internal static class QuantizedValues
         if (!IsEightBit(type))
             throw context.Error($"{name} (input {index}, '{context.Node.Inputs[index]}') is {type.OnnxName()}; " +
                                 "expected int8 or uint8");
+    }
+
+    /// <summary>
+    /// Requires input <paramref name="index"/> to be a quantized activation of the integer plan: int8, uint8 or
+    /// int16 (the 16-bit activations of integer-only transformers).
+    /// </summary>
+    public static void ExpectActivation(InferenceContext context, int index, string name)
+    {
+        var type = context.InputType(index);
+        if (!IsQuantizedActivationType(type))
+            throw context.Error($"{name} (input {index}, '{context.Node.Inputs[index]}') is {type.OnnxName()}; " +
+                                "expected int8, uint8 or int16");
     }
 
     /// <summary>Requires a present zero point to have the element type of the tensor it belongs to.</summary>

@@ -130,8 +130,8 @@ public sealed class QuantizeLinearTests
     [Fact]
     public void Rejects_types_Octet_does_not_hold()
     {
-        AssertRejected(Op, Node("QuantizeLinear", 21, 2, 1, Int("output_dtype", (long)ElementType.Int16)),
-            [F([1], 1), Scalar(1f)], "int8 and uint8 only");
+        AssertRejected(Op, Node("QuantizeLinear", 21, 2, 1, Int("output_dtype", (long)ElementType.UInt16)),
+            [F([1], 1), Scalar(1f)], "int8, uint8 and int16 only");
         AssertRejected(Op, Node("QuantizeLinear", 13, 3, 1), [F([1], 1), Scalar(1f), I32([], 0)], "expected int8 or uint8");
         AssertRejected(Op, Node("QuantizeLinear", 23, 2, 1, Int("precision", (long)ElementType.Float16)),
             [F([1], 1), Scalar(1f)], "precision=10");

@@ -1,3 +1,5 @@
+using Octet.Compiler.Graph;
+
 namespace Octet.Compiler.Operators.Quantization.Contrib;
 
 /// <summary>
@@ -10,6 +12,9 @@ public sealed class MicrosoftQuantizeLinear : QuantizeLinear
 {
     public override string Domain => "com.microsoft";
     public override IReadOnlyList<int> SinceVersions => [1];
+
+    /// <summary>ONNX Runtime's contrib form takes int16 at any opset (Octet writes it for 16-bit activations).</summary>
+    protected override bool AllowsInt16(Node node) => true;
 }
 
 /// <summary>com.microsoft DequantizeLinear: see <see cref="MicrosoftQuantizeLinear"/>.</summary>
@@ -17,4 +22,7 @@ public sealed class MicrosoftDequantizeLinear : DequantizeLinear
 {
     public override string Domain => "com.microsoft";
     public override IReadOnlyList<int> SinceVersions => [1];
+
+    /// <summary>See <see cref="MicrosoftQuantizeLinear"/>.</summary>
+    protected override bool AllowsInt16(Node node) => true;
 }
