@@ -16,7 +16,8 @@ namespace Octet.Benchmarks;
 /// <list type="bullet">
 /// <item>7-bit weights through <c>vpmaddubsw</c> + <c>vpmaddwd</c>(ones), 256 and 512 bits (<see cref="Int8DotProductKernels"/>);</item>
 /// <item>exact widening to int16 + <c>vpmaddwd</c>, 256 and 512 bits, pre-widened panels and 6/12-row blocking as above,
-/// and the runtime's shipped AVX2 fallback <c>Int8Gemm.MultiplyWidening</c> (the baseline);</item>
+/// and the runtime's shipped AVX2 fallback <c>Int8Gemm.MultiplyWidening</c> (the baseline: 6 rows × 8 channels from the
+/// VNNI panel, widening in registers or, for wider panels and int8 rows, into stack buffers first);</item>
 /// <item>AVX-VNNI <c>vpdpbusd</c>: the runtime's <see cref="Int8Gemm.Multiply(ReadOnlySpan{byte}, int, int, int, ReadOnlySpan{byte}, int, Span{int}, int)"/>
 /// (its own panel from <see cref="Int8Gemm.PackPanel"/>), and the same step in this file's loop (a check that the
 /// loop structure shared by the other variants is not what makes them slower or faster).</item>
@@ -27,8 +28,10 @@ namespace Octet.Benchmarks;
 /// is never timed. Weights are fixed-seed random, 7-bit ([−64, 63]) for the 7-bit variants and full int8 for the rest,
 /// with one all-255 activation row and all-minimum / all-maximum weight rows so the worst-case sums are checked.
 /// The GMAC/s columns are rows·K·N multiply-accumulates over the median and mean times.
-/// To approximate an AVX2-only CPU (16 vector registers, VEX encoding; AVX-VNNI stays on) set DOTNET_EnableAVX512=0:
-/// the 512-bit variants then stop with PlatformNotSupportedException and the others run. Results and the commands that
+/// To approximate an AVX2-only CPU (16 vector registers, VEX encoding) set DOTNET_EnableAVX512=0 (.NET 10 ignores the
+/// older DOTNET_EnableAVX512F), and DOTNET_EnableAVXVNNI=0 for one without AVX-VNNI (Skylake, Zen 2/3), which is where
+/// the runtime runs <c>MultiplyWidening</c>: the 512-bit and VNNI variants then stop with PlatformNotSupportedException,
+/// <see cref="Vnni256_Runtime"/> times the widening kernel too, and the others run. Results and the commands that
 /// produced them: docs/performance.md.
 /// </summary>
 [Config(typeof(MacColumnsConfig))]
@@ -100,7 +103,10 @@ public class Int8DotProductBenchmarks
 
     // ---------- the variants ----------
 
-    /// <summary>What Octet runs on AVX2 CPUs without AVX-VNNI: one row × 16 channels, weights widened at each use.</summary>
+    /// <summary>
+    /// What Octet runs on AVX2 CPUs without AVX-VNNI (called directly, so it is timed here whatever this CPU has): blocks
+    /// of 6 rows × 8 channels. Until it was re-blocked it computed one row × 16 channels and widened the weights at each use.
+    /// </summary>
     [Benchmark(Baseline = true)]
     public int Widening256_Shipped()
     {
@@ -138,7 +144,7 @@ public class Int8DotProductBenchmarks
         return result[^1];
     }
 
-    /// <summary>What Octet runs where AVX-VNNI exists (the runtime picks the VNNI kernel itself).</summary>
+    /// <summary>What Octet runs where AVX-VNNI exists (the runtime picks the VNNI kernel itself; without AVX-VNNI, the widening one).</summary>
     [Benchmark]
     public int Vnni256_Runtime()
     {

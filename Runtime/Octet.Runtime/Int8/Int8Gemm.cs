@@ -236,11 +236,38 @@ public static partial class Int8Gemm
     /// <summary>
     /// The AVX2 kernel for CPUs without AVX-VNNI: both operands widened to 16 bits and multiplied with <c>vpmaddwd</c>,
     /// whose pair sums (at most 2 · 255 · 128 in magnitude) cannot saturate — exact, unlike <c>vpmaddubsw</c> on full-range
-    /// int8 weights. One row × 16 channels per step. Each 32-bit lane first holds the sum of two of a channel's four
-    /// products; a horizontal add of the two halves and a lane permute give one sum per channel.
+    /// int8 weights. One panel vector (8 channels × 4 values) widens to two vectors of 16 shorts (channels 0–3 and 4–7),
+    /// and four values of a row, widened and repeated in every 64-bit lane, meet both: each 32-bit lane then holds the sum
+    /// of two of a channel's four products, and a horizontal add of the two halves and a lane permute give one sum per
+    /// channel. Blocks of <see cref="RowBlock"/> rows × 8 channels keep 12 accumulators, the two weight vectors and the
+    /// row vector in the 16 AVX2 registers, so each widened weight vector serves six rows.
+    /// Two loops share that step and return the same integers:
+    /// <list type="bullet">
+    /// <item><see cref="MultiplyWideningRows{T}"/> widens the activations in registers at each use (nothing to prepare);</item>
+    /// <item><see cref="MultiplyWideningSlices{T}"/> widens a chunk of rows and each 8-channel block of weights once into
+    /// stack buffers (in slices of <see cref="WideningSlice"/> values of depth), so the inner loop only broadcasts and
+    /// multiplies; that preparation pays off from six rows and 64 values of depth when there are more than 16 channels, or
+    /// for int8 rows, whose corrections it sums while widening (measured in one process against the first loop).</item>
+    /// </list>
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MultiplyWidening<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) where T : unmanaged
+    {
+        if (rows >= RowBlock && PaddedDepth(depth) >= 64 && (count > ChannelBlock || typeof(T) == typeof(sbyte)))
+            MultiplyWideningSlices(a, rows, rowStride, depth, panel, count, result, resultStride);
+        else MultiplyWideningRows(a, rows, rowStride, depth, panel, count, result, resultStride);
+    }
+
+    /// <summary>Values of depth the sliced AVX2 kernel widens at once (a multiple of 4).</summary>
+    private const int WideningSlice = 256;
+
+    /// <summary>Rows the sliced AVX2 kernel widens at once: 60 × 256 shorts = 30 KiB of stack, plus 4 KiB of weights.</summary>
+    private const int WideningChunk = 10 * RowBlock;
+
+    /// <summary>The AVX2 widening step with activations widened in registers at each use (see <see cref="MultiplyWidening{T}"/>).</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyWideningRows<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
         int count, Span<int> result, int resultStride) where T : unmanaged
     {
         int groups = PaddedDepth(depth) >> 2;
@@ -249,33 +276,208 @@ public static partial class Int8Gemm
         ref byte pw = ref MemoryMarshal.GetReference(panel);
         ref int pr = ref MemoryMarshal.GetReference(result);
         bool signed = typeof(T) == typeof(sbyte);
-        var order = Vector256.Create(0, 1, 4, 5, 2, 3, 6, 7);
-        for (int r = 0; r < rows; r++)
+        Span<int> corrections = stackalloc int[RowBlock];
+        for (int r0 = 0; r0 < rows; r0 += RowBlock)
         {
-            ref byte row = ref Unsafe.Add(ref pa, r * rowStride);
-            int correction = signed ? Int8Dot.Sum(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, sbyte>(ref row), depth)) << 7 : 0;
-            for (int j0 = 0; j0 < count; j0 += ChannelBlock)
+            int n = Math.Min(RowBlock, rows - r0);
+            // int8 rows: the panel holds w + 128, so each sum has 128 · Σ_k a[r, k] extra (values past depth meet zero bytes).
+            // (An inlined sum: a call per row cost as much as the products at depth 16.)
+            for (int i = 0; i < n; i++)
+                corrections[i] = signed ? RowSum(ref Unsafe.Add(ref pa, (r0 + i) * rowStride), depth) << 7 : 0;
+            // A last block of fewer than six rows repeats its first row in the missing ones: computed, never stored.
+            ref byte x0 = ref Unsafe.Add(ref pa, r0 * rowStride);
+            ref byte x1 = ref Unsafe.Add(ref x0, (n > 1 ? 1 : 0) * rowStride);
+            ref byte x2 = ref Unsafe.Add(ref x0, (n > 2 ? 2 : 0) * rowStride);
+            ref byte x3 = ref Unsafe.Add(ref x0, (n > 3 ? 3 : 0) * rowStride);
+            ref byte x4 = ref Unsafe.Add(ref x0, (n > 4 ? 4 : 0) * rowStride);
+            ref byte x5 = ref Unsafe.Add(ref x0, (n > 5 ? 5 : 0) * rowStride);
+            for (int j0 = 0; j0 < count; j0 += 8)
             {
-                ref byte w0 = ref Unsafe.Add(ref pw, (j0 >> 3) * blockBytes);
-                ref byte w1 = ref Unsafe.Add(ref w0, blockBytes);
-                Vector256<int> l0 = default, h0 = default, l1 = default, h1 = default;
+                ref byte w = ref Unsafe.Add(ref pw, (j0 >> 3) * blockBytes);
+                Vector256<int> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default;
+                Vector256<int> l3 = default, h3 = default, l4 = default, h4 = default, l5 = default, h5 = default;
                 for (int g = 0; g < groups; g++)
                 {
-                    var x = Widen(Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref row, g * 4))).AsByte(), signed);
-                    var v0 = Vector256.LoadUnsafe(ref w0, (nuint)(g * 32));
-                    var v1 = Vector256.LoadUnsafe(ref w1, (nuint)(g * 32));
                     // int8 activations: the panel holds w + 128 (unsigned); uint8 activations: w as it is (signed).
-                    l0 += Avx2.MultiplyAddAdjacent(Widen(v0.GetLower(), !signed), x);
-                    h0 += Avx2.MultiplyAddAdjacent(Widen(v0.GetUpper(), !signed), x);
-                    l1 += Avx2.MultiplyAddAdjacent(Widen(v1.GetLower(), !signed), x);
-                    h1 += Avx2.MultiplyAddAdjacent(Widen(v1.GetUpper(), !signed), x);
+                    var wl = Widen(Vector128.LoadUnsafe(ref w, (nuint)(g * 32)), !signed);
+                    var wh = Widen(Vector128.LoadUnsafe(ref w, (nuint)(g * 32 + 16)), !signed);
+                    var v = WidenQuad(ref x0, g * 4, signed);
+                    l0 += Avx2.MultiplyAddAdjacent(wl, v); h0 += Avx2.MultiplyAddAdjacent(wh, v);
+                    v = WidenQuad(ref x1, g * 4, signed);
+                    l1 += Avx2.MultiplyAddAdjacent(wl, v); h1 += Avx2.MultiplyAddAdjacent(wh, v);
+                    v = WidenQuad(ref x2, g * 4, signed);
+                    l2 += Avx2.MultiplyAddAdjacent(wl, v); h2 += Avx2.MultiplyAddAdjacent(wh, v);
+                    v = WidenQuad(ref x3, g * 4, signed);
+                    l3 += Avx2.MultiplyAddAdjacent(wl, v); h3 += Avx2.MultiplyAddAdjacent(wh, v);
+                    v = WidenQuad(ref x4, g * 4, signed);
+                    l4 += Avx2.MultiplyAddAdjacent(wl, v); h4 += Avx2.MultiplyAddAdjacent(wh, v);
+                    v = WidenQuad(ref x5, g * 4, signed);
+                    l5 += Avx2.MultiplyAddAdjacent(wl, v); h5 += Avx2.MultiplyAddAdjacent(wh, v);
                 }
-                var c = Vector256.Create(correction);
-                var low = Avx2.PermuteVar8x32(Avx2.HorizontalAdd(l0, h0), order) - c;
-                var high = Avx2.PermuteVar8x32(Avx2.HorizontalAdd(l1, h1), order) - c;
-                Store(ref Unsafe.Add(ref pr, r * resultStride + j0), low, high, 0, Math.Min(ChannelBlock, count - j0));
+                int live = Math.Min(8, count - j0);
+                ref int o = ref Unsafe.Add(ref pr, r0 * resultStride + j0);
+                StoreEight(ref o, l0, h0, corrections[0], live, accumulate: false);
+                if (n > 1) StoreEight(ref Unsafe.Add(ref o, resultStride), l1, h1, corrections[1], live, accumulate: false);
+                if (n > 2) StoreEight(ref Unsafe.Add(ref o, 2 * resultStride), l2, h2, corrections[2], live, accumulate: false);
+                if (n > 3) StoreEight(ref Unsafe.Add(ref o, 3 * resultStride), l3, h3, corrections[3], live, accumulate: false);
+                if (n > 4) StoreEight(ref Unsafe.Add(ref o, 4 * resultStride), l4, h4, corrections[4], live, accumulate: false);
+                if (n > 5) StoreEight(ref Unsafe.Add(ref o, 5 * resultStride), l5, h5, corrections[5], live, accumulate: false);
             }
         }
+    }
+
+    /// <summary>
+    /// The AVX2 widening step with both operands widened once into stack buffers (see <see cref="MultiplyWidening{T}"/>):
+    /// per slice of <see cref="WideningSlice"/> values of depth, a chunk of up to <see cref="WideningChunk"/> rows, then per
+    /// 8-channel block its weights; the inner loop broadcasts four shorts of a row and multiplies. The first slice stores
+    /// its sums, later slices add to them (wrapping int32, so the result does not depend on the slicing).
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MultiplyWideningSlices<T>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel,
+        int count, Span<int> result, int resultStride) where T : unmanaged
+    {
+        int padded = PaddedDepth(depth);
+        int blockBytes = (padded >> 2) * 32;
+        ref byte pa = ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(a));
+        ref byte pw = ref MemoryMarshal.GetReference(panel);
+        ref int pr = ref MemoryMarshal.GetReference(result);
+        bool signed = typeof(T) == typeof(sbyte);
+        Span<short> rowBuffer = stackalloc short[WideningChunk * WideningSlice];
+        Span<short> weightBuffer = stackalloc short[8 * WideningSlice];
+        Span<int> corrections = stackalloc int[WideningChunk];
+        ref short xs = ref MemoryMarshal.GetReference(rowBuffer);
+        ref short ws = ref MemoryMarshal.GetReference(weightBuffer);
+        for (int k0 = 0; k0 < padded; k0 += WideningSlice)
+        {
+            int length = Math.Min(WideningSlice, padded - k0);
+            bool accumulate = k0 > 0;
+            for (int r0 = 0; r0 < rows; r0 += WideningChunk)
+            {
+                int chunk = Math.Min(WideningChunk, rows - r0);
+                for (int i = 0; i < chunk; i++)
+                    corrections[i] = WidenRow(ref Unsafe.Add(ref pa, (r0 + i) * rowStride), k0, k0 + length, depth, ref Unsafe.Add(ref xs, i * length), signed);
+                for (int j0 = 0; j0 < count; j0 += 8)
+                {
+                    // The block's 8 channels × length values: 32 shorts per group of four values, in the panel's order.
+                    ref byte wb = ref Unsafe.Add(ref pw, (j0 >> 3) * blockBytes + k0 * 8);
+                    for (int g = 0; g < length >> 2; g++)
+                    {
+                        Widen(Vector128.LoadUnsafe(ref wb, (nuint)(g * 32)), !signed).StoreUnsafe(ref ws, (nuint)(g * 32));
+                        Widen(Vector128.LoadUnsafe(ref wb, (nuint)(g * 32 + 16)), !signed).StoreUnsafe(ref ws, (nuint)(g * 32 + 16));
+                    }
+                    int live = Math.Min(8, count - j0);
+                    for (int rb = 0; rb < chunk; rb += RowBlock)
+                    {
+                        int n = Math.Min(RowBlock, chunk - rb);
+                        // As in MultiplyWideningRows: missing rows of a last short block repeat its first row.
+                        ref short x0 = ref Unsafe.Add(ref xs, rb * length);
+                        ref short x1 = ref Unsafe.Add(ref x0, (n > 1 ? 1 : 0) * length);
+                        ref short x2 = ref Unsafe.Add(ref x0, (n > 2 ? 2 : 0) * length);
+                        ref short x3 = ref Unsafe.Add(ref x0, (n > 3 ? 3 : 0) * length);
+                        ref short x4 = ref Unsafe.Add(ref x0, (n > 4 ? 4 : 0) * length);
+                        ref short x5 = ref Unsafe.Add(ref x0, (n > 5 ? 5 : 0) * length);
+                        Vector256<int> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default;
+                        Vector256<int> l3 = default, h3 = default, l4 = default, h4 = default, l5 = default, h5 = default;
+                        ref short w = ref ws;
+                        for (int k = 0; k < length; k += 4, w = ref Unsafe.Add(ref w, 32))
+                        {
+                            var wl = Vector256.LoadUnsafe(ref w);
+                            var wh = Vector256.LoadUnsafe(ref w, 16);
+                            var v = BroadcastQuad(ref x0, k);
+                            l0 += Avx2.MultiplyAddAdjacent(wl, v); h0 += Avx2.MultiplyAddAdjacent(wh, v);
+                            v = BroadcastQuad(ref x1, k);
+                            l1 += Avx2.MultiplyAddAdjacent(wl, v); h1 += Avx2.MultiplyAddAdjacent(wh, v);
+                            v = BroadcastQuad(ref x2, k);
+                            l2 += Avx2.MultiplyAddAdjacent(wl, v); h2 += Avx2.MultiplyAddAdjacent(wh, v);
+                            v = BroadcastQuad(ref x3, k);
+                            l3 += Avx2.MultiplyAddAdjacent(wl, v); h3 += Avx2.MultiplyAddAdjacent(wh, v);
+                            v = BroadcastQuad(ref x4, k);
+                            l4 += Avx2.MultiplyAddAdjacent(wl, v); h4 += Avx2.MultiplyAddAdjacent(wh, v);
+                            v = BroadcastQuad(ref x5, k);
+                            l5 += Avx2.MultiplyAddAdjacent(wl, v); h5 += Avx2.MultiplyAddAdjacent(wh, v);
+                        }
+                        ref int o = ref Unsafe.Add(ref pr, (r0 + rb) * resultStride + j0);
+                        StoreEight(ref o, l0, h0, corrections[rb], live, accumulate);
+                        if (n > 1) StoreEight(ref Unsafe.Add(ref o, resultStride), l1, h1, corrections[rb + 1], live, accumulate);
+                        if (n > 2) StoreEight(ref Unsafe.Add(ref o, 2 * resultStride), l2, h2, corrections[rb + 2], live, accumulate);
+                        if (n > 3) StoreEight(ref Unsafe.Add(ref o, 3 * resultStride), l3, h3, corrections[rb + 3], live, accumulate);
+                        if (n > 4) StoreEight(ref Unsafe.Add(ref o, 4 * resultStride), l4, h4, corrections[rb + 4], live, accumulate);
+                        if (n > 5) StoreEight(ref Unsafe.Add(ref o, 5 * resultStride), l5, h5, corrections[rb + 5], live, accumulate);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Widens values [<paramref name="from"/>, <paramref name="to"/>) of a row into <paramref name="wide"/>, those at or past
+    /// <paramref name="depth"/> as 0 (they may be anything in the row), and returns the slice's int8 correction: 128 · the
+    /// sum of its values for int8 rows (the panel holds w + 128), 0 for uint8 rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int WidenRow(ref byte row, int from, int to, int depth, ref short wide, bool signed)
+    {
+        int end = Math.Min(to, depth);
+        int k = from;
+        var sums = Vector256<int>.Zero;
+        for (; k + 16 <= end; k += 16)
+        {
+            var values = Widen(Vector128.LoadUnsafe(ref row, (nuint)k), signed);
+            values.StoreUnsafe(ref wide, (nuint)(k - from));
+            if (signed) sums += Avx2.MultiplyAddAdjacent(values, Vector256<short>.One);
+        }
+        int sum = signed ? Vector256.Sum(sums) : 0;
+        for (; k < end; k++)
+        {
+            int value = signed ? (sbyte)Unsafe.Add(ref row, k) : Unsafe.Add(ref row, k);
+            Unsafe.Add(ref wide, k - from) = (short)value;
+            sum += value;
+        }
+        for (; k < to; k++) Unsafe.Add(ref wide, k - from) = 0;
+        return signed ? sum << 7 : 0;
+    }
+
+    /// <summary>Σ of the first <paramref name="depth"/> int8 values of a row (wrapping; the specification is <see cref="Int8Dot.Sum(ReadOnlySpan{sbyte})"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int RowSum(ref byte row, int depth)
+    {
+        int k = 0;
+        var sums = Vector256<int>.Zero;
+        for (; k + 16 <= depth; k += 16)
+            sums += Avx2.MultiplyAddAdjacent(Widen(Vector128.LoadUnsafe(ref row, (nuint)k), signed: true), Vector256<short>.One);
+        int sum = Vector256.Sum(sums);
+        for (; k < depth; k++) sum += (sbyte)Unsafe.Add(ref row, k);
+        return sum;
+    }
+
+    /// <summary>Four activation bytes at <paramref name="offset"/>, widened to shorts and repeated in all four 64-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> WidenQuad(ref byte row, int offset, bool signed) =>
+        Widen(Vector128.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref row, offset))).AsByte(), signed);
+
+    /// <summary>Four widened activations at <paramref name="offset"/>, repeated in all four 64-bit lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> BroadcastQuad(ref short wide, int offset) =>
+        Vector256.Create(Unsafe.ReadUnaligned<long>(ref Unsafe.As<short, byte>(ref Unsafe.Add(ref wide, offset)))).AsInt16();
+
+    /// <summary>
+    /// Stores (or, with <paramref name="accumulate"/>, adds to what is there) the first <paramref name="live"/> of 8 channel
+    /// sums minus the row's correction. <paramref name="low"/> holds half sums of channels 0–3, <paramref name="high"/> of
+    /// 4–7; the horizontal add gives channels 0, 1, 4, 5, 2, 3, 6, 7, which the permute puts in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreEight(ref int destination, Vector256<int> low, Vector256<int> high, int correction, int live, bool accumulate)
+    {
+        var sums = Avx2.PermuteVar8x32(Avx2.HorizontalAdd(low, high), Vector256.Create(0, 1, 4, 5, 2, 3, 6, 7)) - Vector256.Create(correction);
+        if (live == 8)
+        {
+            if (accumulate) sums += Vector256.LoadUnsafe(ref destination);
+            sums.StoreUnsafe(ref destination);
+            return;
+        }
+        for (int i = 0; i < live; i++)
+            Unsafe.Add(ref destination, i) = unchecked((accumulate ? Unsafe.Add(ref destination, i) : 0) + sums.GetElement(i));
     }
 
     /// <summary>16 bytes as 16 shorts, sign-extended when <paramref name="signed"/>, else zero-extended.</summary>
