@@ -80,7 +80,13 @@ namespace Octet.Generator.Emit.Int8
 
             var gemm = !depthwise && GemmBlocking.For(shape.Group, shape.K, shape.M, w.ElementType) is { } blocking ? blocking : null;
             long macs = (long)n * window.Output[0] * window.Output[1] * m * shape.K;
-            bool split = context.CanSplit && gemm != null && macs >= ParallelMacs;
+            // Short kernel rows (few input channels, e.g. MNIST's 1- and 8-channel 5x5 layers) go to the direct kernel,
+            // which reads every window in place from a padded copy of the input instead of gathering patch rows for the
+            // GEMM; NarrowConvolutionShape.Applies says why each condition is there.
+            bool narrow = !depthwise && NarrowConvolutionShape.Applies(group, w.ElementType, wZeroPoints.Any(z => z != 0),
+                requantization.IsFixedPoint && requantization.OutputType != "int16", pointwise, c, kw, window.Dilations[1], m, macs,
+                NarrowConvolutionShape.ScratchBytes(c, kh, kw, window.Strides[0], window.Strides[1], window.Dilations[0], window.Output[0], window.Output[1]));
+            bool split = !narrow && context.CanSplit && gemm != null && macs >= ParallelMacs;
             return code =>
             {
                 // Depthwise goes to the whole-layer runtime kernel when it applies; it writes nothing when it declines.
@@ -94,6 +100,7 @@ namespace Octet.Generator.Emit.Int8
                 var kernel = new ConvKernel(context, units != null ? context.SplitIntoUnits(units.Count) : code, x, w, b, y, shape,
                     xZeroPoint, wZeroPoints, requantization, folded, runtimeFold);
                 if (depthwise) kernel.WriteDepthwise();
+                else if (narrow) kernel.WriteNarrow();
                 else if (gemm != null) kernel.WriteGemm(gemm, pointwise, units);
                 else kernel.WriteGeneral(pointwise);
             };
@@ -399,6 +406,46 @@ namespace Octet.Generator.Emit.Int8
                 }
                 _code.Close();
                 _code.Close();
+                _code.Close();
+            }
+
+            /// <summary>
+            /// The direct narrow-window kernel (<c>NarrowConvolution</c>, see <see cref="NarrowConvolutionShape.Applies"/>): the
+            /// input copied once into a padded image (x_zero_point in the border), each window's kernel rows read in place.
+            /// </summary>
+            public void WriteNarrow()
+            {
+                var s = _s;
+                var wd = s.Window;
+                bool signed = _x.ElementType == "int8";
+                int rowBytes = s.KW * s.C;
+                long scratch = NarrowConvolutionShape.ScratchBytes(s.C, s.KH, s.KW, wd.Strides[0], wd.Strides[1], wd.Dilations[0], s.OH, s.OW);
+                _code.Open("unchecked");
+                WriteHeader($"Direct convolution: in NHWC a kernel row of every window is {rowBytes} contiguous bytes (KW·C), so NarrowConvolution " +
+                            "reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.");
+                _requantization.DeclareRowConstants(_code);
+                string geometry = $"new {Int8Code.Runtime}PatchWindow({s.H}, {s.W}, {s.C}, {s.KH}, {s.KW}, {wd.Strides[0]}, {wd.Strides[1]}, " +
+                                  $"{wd.PadBegin[0]}, {wd.PadBegin[1]}, {wd.Dilations[0]}, {wd.Dilations[1]}, {s.OH}, {s.OW})";
+                _code.Line("// The window geometry (the same record PatchRows takes).");
+                _code.Line($"var window = {geometry};");
+                if (_context.CanPrepare)
+                {
+                    string field = _context.Prepare("byte[]", "NarrowWeights",
+                        $"{Int8Code.Runtime}NarrowConvolution.PackWeights({_context.Span(_w)}, {s.M}, {geometry}, {(signed ? "true" : "false")})");
+                    _code.Line($"// Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.");
+                    _code.Line($"{Int8Code.ReadOnlySpan}<byte> packed = {field};");
+                }
+                else
+                {
+                    _code.Line($"// Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections.");
+                    _code.Line($"{Int8Code.Span}<byte> packed = stackalloc byte[{NarrowConvolutionShape.PackedBytes(s.M, s.C, s.KH, s.KW)}];");
+                    _code.Line($"{Int8Code.Runtime}NarrowConvolution.PackWeights(w, {s.M}, window, {(signed ? "true" : "false")}, packed);");
+                }
+                _code.Line($"// The padded input image ({scratch} bytes), written by the kernel at each call.");
+                _code.Line($"{Int8Code.Span}<byte> scratch = stackalloc byte[{scratch}];");
+                string bias = _runtimeFold ? "foldedBias" : _b != null ? "bias" : "default";
+                _code.Line($"{Int8Code.Runtime}NarrowConvolution.Run(x, window, ({XType}){_xZeroPoint}, packed, {s.M}, {bias}, multipliers, shifts, " +
+                           $"{_requantization.ZeroPoint}, {_requantization.ClampMin}, {_requantization.ClampMax}, y, scratch);");
                 _code.Close();
             }
 

@@ -111,10 +111,11 @@ public sealed class QConvEmitterTests
         // The cases above are meant to cover the three strategies; check the emitted comments say so, so a change
         // in strategy selection cannot silently leave a path untested.
         var strategies = new HashSet<string>();
-        foreach (var (weightType, kernel, group, pads) in new[]
+        // A 4-channel 3x3 with int8 weights goes to the narrow direct kernel; with a weight zero point it stays a GEMM.
+        foreach (var (weightType, kernel, group, pads, wZeroPoint) in new[]
                  {
-                     (ElementType.Int8, 3, 1, 1L), (ElementType.Int8, 1, 1, 0L), (ElementType.Int8, 3, 4, 1L),
-                     (ElementType.Int8, 3, 2, 1L), (ElementType.UInt8, 1, 1, 0L),
+                     (ElementType.Int8, 3, 1, 1L, 0), (ElementType.Int8, 3, 1, 1L, 3), (ElementType.Int8, 1, 1, 0L, 0),
+                     (ElementType.Int8, 3, 4, 1L, 0), (ElementType.Int8, 3, 2, 1L, 0), (ElementType.UInt8, 1, 1, 0L, 128),
                  })
         {
             var harness = new Int8KernelHarness();
@@ -124,13 +125,14 @@ public sealed class QConvEmitterTests
             harness.Arena("y", ElementType.Int8, [1, 4, outSize, outSize], "NHWC", null);
             var emitted = harness.Emit(new QConvEmitter(), "octet.QConv", ["x", "w"], ["y"],
                 [.. FixedPoint(ElementType.Int8, 0, [0.01]), Int("group", group), Ints("pads", pads, pads, pads, pads),
-                 Int("w_zero_point", weightType == ElementType.UInt8 ? 128 : 0)]);
+                 Int("w_zero_point", wZeroPoint)]);
             Assert.Empty(emitted.Problems);
             strategies.Add(emitted.Source.Contains("Depthwise") ? "depthwise"
+                : emitted.Source.Contains("NarrowConvolution.Run(") ? "narrow"
                 : emitted.Source.Contains("Matrix product") ? (emitted.Source.Contains("patches") ? "gemm im2col" : "gemm in place")
                 : emitted.Source.Contains("1x1 kernel without padding") ? "pointwise" : "im2col");
         }
-        Assert.Equal(["depthwise", "gemm im2col", "gemm in place", "im2col", "pointwise"], strategies.Order());
+        Assert.Equal(["depthwise", "gemm im2col", "gemm in place", "im2col", "narrow", "pointwise"], strategies.Order());
     }
 
     [Fact]

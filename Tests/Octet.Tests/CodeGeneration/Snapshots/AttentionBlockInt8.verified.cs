@@ -55,7 +55,7 @@ public sealed partial class AttentionBlockInt8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
-    private readonly byte[] _op1Panels;
+    private readonly byte[] _op1NarrowWeights;
     private readonly byte[] _op11Panels;
     private readonly byte[] _op14Panels;
     private readonly byte[] _op17Panels;
@@ -87,7 +87,7 @@ public sealed partial class AttentionBlockInt8
         weights.RequireLength(WeightsBytes, "attention_block");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
-        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(0, 384), 48, 8, 16, true);
+        _op1NarrowWeights = global::Octet.Runtime.Int8.NarrowConvolution.PackWeights(Weights<sbyte>(0, 384), 8, new global::Octet.Runtime.Int8.PatchWindow(8, 8, 3, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2), true);
         _op11Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_q_weight_quantized, 8, 8, 16, true);
         _op14Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_k_weight_quantized, 8, 8, 16, true);
         _op17Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_v_weight_quantized, 8, 8, 16, true);
@@ -226,7 +226,7 @@ public sealed partial class AttentionBlockInt8
         {
             // QConv: X [1,3,8,8] NHWC int8 (x_zero_point -7) * W [8,3,4,4] OHWI int8 (w_zero_point 0) + B [8] -> Y [1,8,2,2] NHWC int8
             // kernel 4x4, strides 4,4, dilations 1,1, pads (top 0, left 0, bottom 0, right 0), group 1; fixed-point requantization to int8 (per-channel M0 and shift, y_zero_point -12, clamp [-128, 127]).
-            // Matrix product: each output pixel's window is one row of 48 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 16 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
+            // Direct convolution: in NHWC a kernel row of every window is 12 contiguous bytes (KW·C), so NarrowConvolution reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(0, 192);
@@ -236,26 +236,13 @@ public sealed partial class AttentionBlockInt8
             global::System.ReadOnlySpan<int> multipliers = [1247729380, 1259082318, 1248989799, 1226830332, 1236076335, 1257543210, 1235692106, 1243793035];
             global::System.ReadOnlySpan<int> shifts = [-8, -8, -8, -8, -8, -8, -8, -8];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            // Weight panels of 16 channels (768 bytes each), packed once by the constructor for Int8Gemm.
-            global::System.ReadOnlySpan<byte> panels = _op1Panels;
-            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
-            global::System.Span<int> products = stackalloc int[960];
-            // Patch rows are 48 long (a multiple of 4); the 0 values past the window stay 0 and meet zero weights.
-            global::System.Span<sbyte> patches = stackalloc sbyte[2880];
-            patches.Clear();
-            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            // The window geometry (the same record PatchRows takes).
             var window = new global::Octet.Runtime.Int8.PatchWindow(8, 8, 3, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2);
-            for (int m0 = 0; m0 < 8; m0 += 16)
-            {
-                int channels = global::System.Math.Min(16, 8 - m0);
-                var panel = panels.Slice(m0 / 16 * 768, 768);
-                for (int p0 = 0; p0 < 4; p0 += 60)
-                {
-                    int count = global::System.Math.Min(60, 4 - p0);
-                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-7, p0, count, patches, 48);
-                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 48, 48, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -12, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
-                }
-            }
+            // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
+            global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
+            // The padded input image (196 bytes), written by the kernel at each call.
+            global::System.Span<byte> scratch = stackalloc byte[196];
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-7, packed, 8, bias, multipliers, shifts, -12, -128, 127, y, scratch);
         }
     }
 

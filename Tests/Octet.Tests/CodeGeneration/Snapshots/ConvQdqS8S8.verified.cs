@@ -55,7 +55,7 @@ public sealed partial class ConvQdqS8S8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
-    private readonly byte[] _op1Panels;
+    private readonly byte[] _op1NarrowWeights;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -80,7 +80,7 @@ public sealed partial class ConvQdqS8S8
         weights.RequireLength(WeightsBytes, "conv_qdq_s8s8");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
-        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(0, 864), 27, 32, 32, true);
+        _op1NarrowWeights = global::Octet.Runtime.Int8.NarrowConvolution.PackWeights(Weights<sbyte>(0, 864), 32, new global::Octet.Runtime.Int8.PatchWindow(24, 24, 3, 3, 3, 1, 1, 2, 2, 1, 1, 26, 26), true);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -170,7 +170,7 @@ public sealed partial class ConvQdqS8S8
         {
             // QConv: X [1,3,24,24] NHWC int8 (x_zero_point -13) * W [32,3,3,3] OHWI int8 (w_zero_point 0) + B [32] -> Y [1,32,26,26] NHWC int8
             // kernel 3x3, strides 1,1, dilations 1,1, pads (top 2, left 2, bottom 2, right 2), group 1; fixed-point requantization to int8 (M0 1231964351, shift -7, y_zero_point -128, clamp [-128, 127]).
-            // Matrix product: each output pixel's window is one row of 27 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 32 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
+            // Direct convolution: in NHWC a kernel row of every window is 9 contiguous bytes (KW·C), so NarrowConvolution reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(21632, 1728);
@@ -180,26 +180,13 @@ public sealed partial class ConvQdqS8S8
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
             global::System.ReadOnlySpan<int> multipliers = [1231964351];
             global::System.ReadOnlySpan<int> shifts = [-7];
-            // Weight panels of 32 channels (896 bytes each), packed once by the constructor for Int8Gemm.
-            global::System.ReadOnlySpan<byte> panels = _op1Panels;
-            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
-            global::System.Span<int> products = stackalloc int[1920];
-            // Patch rows are 28 long (a multiple of 4); the 1 values past the window stay 0 and meet zero weights.
-            global::System.Span<sbyte> patches = stackalloc sbyte[1680];
-            patches.Clear();
-            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            // The window geometry (the same record PatchRows takes).
             var window = new global::Octet.Runtime.Int8.PatchWindow(24, 24, 3, 3, 3, 1, 1, 2, 2, 1, 1, 26, 26);
-            for (int m0 = 0; m0 < 32; m0 += 32)
-            {
-                const int channels = 32;
-                var panel = panels.Slice(m0 / 32 * 896, 896);
-                for (int p0 = 0; p0 < 676; p0 += 60)
-                {
-                    int count = global::System.Math.Min(60, 676 - p0);
-                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-13, p0, count, patches, 28);
-                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 28, 27, panel, channels, bias.Slice(m0, channels), multipliers, shifts, -128, -128, 127, y.Slice(p0 * 32 + m0), 32, products);
-                }
-            }
+            // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
+            global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
+            // The padded input image (2356 bytes), written by the kernel at each call.
+            global::System.Span<byte> scratch = stackalloc byte[2356];
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-13, packed, 32, bias, multipliers, shifts, -128, -128, 127, y, scratch);
         }
     }
 

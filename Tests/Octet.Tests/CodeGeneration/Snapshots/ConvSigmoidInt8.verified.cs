@@ -55,7 +55,7 @@ public sealed partial class ConvSigmoidInt8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
-    private readonly byte[] _op1Panels;
+    private readonly byte[] _op1NarrowWeights;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -80,7 +80,7 @@ public sealed partial class ConvSigmoidInt8
         weights.RequireLength(WeightsBytes, "conv_sigmoid");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
-        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_w_quantized, 18, 3, 16, true);
+        _op1NarrowWeights = global::Octet.Runtime.Int8.NarrowConvolution.PackWeights(Constant_w_quantized, 3, new global::Octet.Runtime.Int8.PatchWindow(6, 6, 2, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6), true);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -168,7 +168,7 @@ public sealed partial class ConvSigmoidInt8
         {
             // QConv: X [1,2,6,6] NHWC int8 (x_zero_point 11) * W [3,2,3,3] OHWI int8 (w_zero_point 0) + B [3] -> Y [1,3,6,6] NHWC int8
             // kernel 3x3, strides 1,1, dilations 1,1, pads (top 1, left 1, bottom 1, right 1), group 1; fixed-point requantization to int8 (M0 2049360101, shift -9, y_zero_point -22, clamp [-128, 127]).
-            // Matrix product: each output pixel's window is one row of 18 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 16 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
+            // Direct convolution: in NHWC a kernel row of every window is 6 contiguous bytes (KW·C), so NarrowConvolution reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(0, 72);
@@ -178,26 +178,13 @@ public sealed partial class ConvSigmoidInt8
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
             global::System.ReadOnlySpan<int> multipliers = [2049360101];
             global::System.ReadOnlySpan<int> shifts = [-9];
-            // Weight panels of 16 channels (320 bytes each), packed once by the constructor for Int8Gemm.
-            global::System.ReadOnlySpan<byte> panels = _op1Panels;
-            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
-            global::System.Span<int> products = stackalloc int[960];
-            // Patch rows are 20 long (a multiple of 4); the 2 values past the window stay 0 and meet zero weights.
-            global::System.Span<sbyte> patches = stackalloc sbyte[1200];
-            patches.Clear();
-            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            // The window geometry (the same record PatchRows takes).
             var window = new global::Octet.Runtime.Int8.PatchWindow(6, 6, 2, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6);
-            for (int m0 = 0; m0 < 3; m0 += 16)
-            {
-                int channels = global::System.Math.Min(16, 3 - m0);
-                var panel = panels.Slice(m0 / 16 * 320, 320);
-                for (int p0 = 0; p0 < 36; p0 += 60)
-                {
-                    int count = global::System.Math.Min(60, 36 - p0);
-                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)11, p0, count, patches, 20);
-                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 20, 18, panel, channels, bias.Slice(m0, channels), multipliers, shifts, -22, -128, 127, y.Slice(p0 * 3 + m0), 3, products);
-                }
-            }
+            // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
+            global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
+            // The padded input image (132 bytes), written by the kernel at each call.
+            global::System.Span<byte> scratch = stackalloc byte[132];
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)11, packed, 3, bias, multipliers, shifts, -22, -128, 127, y, scratch);
         }
     }
 

@@ -55,8 +55,8 @@ public sealed partial class Mnist8Int8
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
-    private readonly byte[] _op1Panels;
-    private readonly byte[] _op3Panels;
+    private readonly byte[] _op1NarrowWeights;
+    private readonly byte[] _op3NarrowWeights;
     private readonly byte[] _op7Panels;
 
     /// <summary>
@@ -82,8 +82,8 @@ public sealed partial class Mnist8Int8
         weights.RequireLength(WeightsBytes, "model");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
-        _op1Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_Parameter5_quantized, 25, 8, 16, true);
-        _op3Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(0, 3200), 200, 16, 16, true);
+        _op1NarrowWeights = global::Octet.Runtime.Int8.NarrowConvolution.PackWeights(Constant_Parameter5_quantized, 8, new global::Octet.Runtime.Int8.PatchWindow(28, 28, 1, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28), true);
+        _op3NarrowWeights = global::Octet.Runtime.Int8.NarrowConvolution.PackWeights(Weights<sbyte>(0, 3200), 16, new global::Octet.Runtime.Int8.PatchWindow(14, 14, 8, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14), true);
         _op7Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Weights<sbyte>(3200, 2560), 256, 10, 16, true);
     }
 
@@ -176,7 +176,7 @@ public sealed partial class Mnist8Int8
         {
             // QConv: X [1,1,28,28] NHWC int8 (x_zero_point -128) * W [8,1,5,5] OHWI int8 (w_zero_point 0) + B [8] -> Y [1,8,28,28] NHWC int8
             // kernel 5x5, strides 1,1, dilations 1,1, pads (top 2, left 2, bottom 2, right 2), group 1; fixed-point requantization to int8 (per-channel M0 and shift, y_zero_point -128, clamp [-128, 127]).
-            // Matrix product: each output pixel's window is one row of 25 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 16 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
+            // Direct convolution: in NHWC a kernel row of every window is 5 contiguous bytes (KW·C), so NarrowConvolution reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(6272, 784);
@@ -186,26 +186,13 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> multipliers = [1272029260, 1417323663, 1214251219, 1190338395, 1705911478, 1830789476, 1396870789, 1415985633];
             global::System.ReadOnlySpan<int> shifts = [-8, -9, -8, -9, -9, -9, -9, -9];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            // Weight panels of 16 channels (448 bytes each), packed once by the constructor for Int8Gemm.
-            global::System.ReadOnlySpan<byte> panels = _op1Panels;
-            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
-            global::System.Span<int> products = stackalloc int[960];
-            // Patch rows are 28 long (a multiple of 4); the 3 values past the window stay 0 and meet zero weights.
-            global::System.Span<sbyte> patches = stackalloc sbyte[1680];
-            patches.Clear();
-            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            // The window geometry (the same record PatchRows takes).
             var window = new global::Octet.Runtime.Int8.PatchWindow(28, 28, 1, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28);
-            for (int m0 = 0; m0 < 8; m0 += 16)
-            {
-                int channels = global::System.Math.Min(16, 8 - m0);
-                var panel = panels.Slice(m0 / 16 * 448, 448);
-                for (int p0 = 0; p0 < 784; p0 += 60)
-                {
-                    int count = global::System.Math.Min(60, 784 - p0);
-                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-128, p0, count, patches, 28);
-                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 28, 25, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 8 + m0), 8, products);
-                }
-            }
+            // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
+            global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
+            // The padded input image (1028 bytes), written by the kernel at each call.
+            global::System.Span<byte> scratch = stackalloc byte[1028];
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-128, packed, 8, bias, multipliers, shifts, -128, -128, 127, y, scratch);
         }
     }
 
@@ -254,7 +241,7 @@ public sealed partial class Mnist8Int8
         {
             // QConv: X [1,8,14,14] NHWC int8 (x_zero_point -128) * W [16,8,5,5] OHWI int8 (w_zero_point 0) + B [16] -> Y [1,16,14,14] NHWC int8
             // kernel 5x5, strides 1,1, dilations 1,1, pads (top 2, left 2, bottom 2, right 2), group 1; fixed-point requantization to int8 (per-channel M0 and shift, y_zero_point -128, clamp [-128, 127]).
-            // Matrix product: each output pixel's window is one row of 200 taps ordered [kh][kw][c] like an OHWI weight row; weights are packed 16 channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go 60 at a time.
+            // Direct convolution: in NHWC a kernel row of every window is 40 contiguous bytes (KW·C), so NarrowConvolution reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.
             // acc = B' + Σ x̂·w − w_zp·Σ x̂ over every tap, x̂ = x_zero_point in the padding: the reference's
             // B + Σ (x − x_zp)(w − w_zp) with the x_zp term folded into B' = B − x_zp·Σ(w − w_zp).
             var x = Arena<sbyte>(6272, 1568);
@@ -264,26 +251,13 @@ public sealed partial class Mnist8Int8
             global::System.ReadOnlySpan<int> multipliers = [1487629542, 1357431588, 1674638807, 1342821580, 1364968731, 1472380580, 1616667433, 1162416912, 1752962889, 1483987817, 1287189112, 1548378310, 1889824119, 1858483471, 1231234150, 1422924145];
             global::System.ReadOnlySpan<int> shifts = [-9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -9, -10, -9, -9, -9];
             // The plan's bias B already folds x_zero_point in (bias_folds_x_zero_point = 1): it is B'.
-            // Weight panels of 16 channels (3200 bytes each), packed once by the constructor for Int8Gemm.
-            global::System.ReadOnlySpan<byte> panels = _op3Panels;
-            // Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form.
-            global::System.Span<int> products = stackalloc int[960];
-            // Patch rows are 200 long (a multiple of 4); the 0 values past the window stay 0 and meet zero weights.
-            global::System.Span<sbyte> patches = stackalloc sbyte[12000];
-            patches.Clear();
-            // The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.
+            // The window geometry (the same record PatchRows takes).
             var window = new global::Octet.Runtime.Int8.PatchWindow(14, 14, 8, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14);
-            for (int m0 = 0; m0 < 16; m0 += 16)
-            {
-                const int channels = 16;
-                var panel = panels.Slice(m0 / 16 * 3200, 3200);
-                for (int p0 = 0; p0 < 196; p0 += 60)
-                {
-                    int count = global::System.Math.Min(60, 196 - p0);
-                    global::Octet.Runtime.Int8.PatchRows.Gather(x, window, (sbyte)-128, p0, count, patches, 200);
-                    global::Octet.Runtime.Int8.Int8Gemm.MultiplyRequantize(patches, count, 200, 200, panel, channels, bias.Slice(m0, channels), multipliers.Slice(m0, channels), shifts.Slice(m0, channels), -128, -128, 127, y.Slice(p0 * 16 + m0), 16, products);
-                }
-            }
+            // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
+            global::System.ReadOnlySpan<byte> packed = _op3NarrowWeights;
+            // The padded input image (2596 bytes), written by the kernel at each call.
+            global::System.Span<byte> scratch = stackalloc byte[2596];
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-128, packed, 16, bias, multipliers, shifts, -128, -128, 127, y, scratch);
         }
     }
 
