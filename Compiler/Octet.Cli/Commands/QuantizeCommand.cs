@@ -6,6 +6,7 @@ using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
+using Octet.Compiler.Quantization.WideActivations;
 
 namespace Octet.Cli.Commands;
 
@@ -73,16 +74,31 @@ internal static class QuantizeCommand
             Description = "Pre-LN transformers: center the residual stream so every LayerNorm is an RMSNorm, calibrate that graph, " +
                           "and write transformer.pre_rmsnorm into the config (models that do not qualify are refused with the reason).",
         };
+        var wideActivations = new Option<string>("--wide-activations")
+        {
+            Description = "Transformers: which activations the config gives 16 bits (transformer.wide_activations): none, or residual " +
+                          "(the residual stream, what is written into it, the head and the LayerNorm outputs the stream reads; " +
+                          "models without LayerNormalization are refused).",
+            DefaultValueFactory = _ => "none",
+        };
+        wideActivations.AcceptOnlyFromAmong([.. ConfigNames.WideActivationNames]);
+        var wideRangeFactor = new Option<double>("--wide-range-factor")
+        {
+            Description = "The 16-bit tensors' range is the calibrated one times this factor (transformer.wide_range_factor, > 0).",
+            DefaultValueFactory = _ => TransformerSettings.DefaultWideRangeFactor,
+        };
 
         var command = new Command("quantize", "Calibrate a float model's activations and write a quantization config.")
         {
             model, shape, calibration, method, perChannel, samples, inputScale, percentile, bnK, activationType, symmetric, numerics, output, force, preRmsNorm,
+            wideActivations, wideRangeFactor,
         };
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
             ConfigNames.TryParseMethod(parse.GetValue(method)!, out var calibrationMethod);
             ConfigNames.TryParseType(parse.GetValue(activationType)!, out var type);
             ConfigNames.TryParseNumerics(parse.GetValue(numerics)!, out var numericsMode);
+            ConfigNames.TryParseWideActivations(parse.GetValue(wideActivations)!, out var widePolicy);
             var options = new CalibrationOptions
             {
                 Method = calibrationMethod,
@@ -94,7 +110,10 @@ internal static class QuantizeCommand
             var scale = parse.GetValue(inputScale) is { } text ? ParseScale(text) : (double?)null;
             return Quantize(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(calibration), options, parse.GetValue(samples),
                 scale, new WeightSettings { PerChannel = parse.GetValue(perChannel) }, numericsMode, parse.GetValue(output)!, parse.GetValue(force),
-                new TransformerSettings { PreRmsNorm = parse.GetValue(preRmsNorm) });
+                new TransformerSettings
+                {
+                    PreRmsNorm = parse.GetValue(preRmsNorm), WideActivations = widePolicy, WideRangeFactor = parse.GetValue(wideRangeFactor),
+                });
         }));
         return command;
     }
@@ -108,12 +127,18 @@ internal static class QuantizeCommand
         if (sampleLimit is < 1) throw new OctetException($"--samples must be at least 1, got {sampleLimit}");
         if (!(options.Percentile > 0 && options.Percentile <= 100)) throw new OctetException($"--percentile must be greater than 0 and at most 100, got {options.Percentile}");
         if (!(options.BnK > 0)) throw new OctetException($"--bn-k must be positive, got {options.BnK}");
+        if (!(transformer.WideRangeFactor > 0) || !double.IsFinite(transformer.WideRangeFactor))
+            throw new OctetException($"--wide-range-factor must be a number greater than 0, got {transformer.WideRangeFactor}");
         if (dataPath is null && options.Method != CalibrationMethod.BnStats)
             throw new OctetException($"--method {options.Method.Name()} needs --calibration DATA (only bn-stats can do without data, for the tensors it covers)");
 
         // Calibrate the graph the config will describe: transformer patterns fused (and Pre-RMSNorm applied when
         // asked), so its names and ranges are those every tool reading the config quantizes.
         var graph = GraphPreparation.DescribedGraph(CommonOptions.Load(modelPath, shapes), transformer);
+        // Refused now rather than when the config is used: the policy needs a residual stream.
+        if (transformer.WideActivations != WideActivationPolicy.None && ResidualStreamRoles.Find(graph).IsEmpty)
+            throw new OctetException($"--wide-activations {transformer.WideActivations.Name()}: {modelPath} has no residual stream " +
+                                     "(no LayerNormalization reading a computed tensor) to give 16 bits");
         CalibrationSamples? samples = null;
         if (dataPath is not null)
         {

@@ -72,9 +72,16 @@ public static class PlanAssembly
                 DeclareArena(name);
                 opInputs.Add(name);
             }
+            // An int16-input Table reads its 65,536 entries from the weights (WeightPacker) instead of its attribute.
+            string? table = parts.Weights.TableInputs is { } tables && tables.TryGetValue(index, out var tableName) ? tableName : null;
+            if (table is not null)
+            {
+                if (declared.Add(table)) tensors.Add(constants[table]);
+                opInputs.Add(table);
+            }
             foreach (var output in node.Outputs) if (output.Length > 0) DeclareArena(output);
             ops.Add(new PlanOp(index, SupportedOps.PlanOpType(node), node.Name, From(node, parts.OriginalOpTypes),
-                opInputs.ToEquatableArray(), node.Outputs.ToEquatableArray(), Attributes(node)));
+                opInputs.ToEquatableArray(), node.Outputs.ToEquatableArray(), Attributes(node, table is null ? null : "table")));
         }
 
         var outputs = new List<PlanEdge>();
@@ -107,11 +114,12 @@ public static class PlanAssembly
         return EquatableArray<string>.Empty;
     }
 
-    private static EquatableArray<PlanAttribute> Attributes(Node node)
+    private static EquatableArray<PlanAttribute> Attributes(Node node, string? moved = null)
     {
         var result = new List<PlanAttribute>();
         foreach (var (name, attribute) in node.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
+            if (name == moved) continue;
             var invariant = CultureInfo.InvariantCulture;
             result.Add(attribute.Kind switch
             {

@@ -9,7 +9,12 @@ namespace Octet.Compiler.CodeGeneration;
 /// <param name="Blob">All constants stored in the weights, each at a 64-byte aligned offset, little-endian.</param>
 /// <param name="Tensors">Plan tensors of the constants, in order of first use.</param>
 /// <param name="InputNames">(op index, input index) → the plan tensor that input reads, for constant inputs.</param>
-public sealed record PackedWeights(byte[] Blob, IReadOnlyList<PlanTensor> Tensors, IReadOnlyDictionary<(int Op, int Input), string> InputNames);
+/// <param name="TableInputs">
+/// Op index → the weights tensor holding the 65,536 entries of an <c>octet.Table</c> with an int16 input: the plan
+/// gives that table to the op as its second input instead of the <c>table</c> attribute (docs/model-plan.md).
+/// </param>
+public sealed record PackedWeights(byte[] Blob, IReadOnlyList<PlanTensor> Tensors, IReadOnlyDictionary<(int Op, int Input), string> InputNames,
+    IReadOnlyDictionary<int, string>? TableInputs = null);
 
 /// <summary>
 /// Packs the constants the ops read, in the layout each kernel wants (docs/model-plan.md, "Layouts"):
@@ -19,7 +24,11 @@ public sealed record PackedWeights(byte[] Blob, IReadOnlyList<PlanTensor> Tensor
 /// <item>the constant B ([K, N]) of Gemm, QGemm, MatMul and QMatMul as NK: [N][K], one row per output column,
 /// so each output element is a dot product of two contiguous rows (Gemm's transB is resolved before this by
 /// <see cref="GraphRewrites"/>);</item>
-/// <item>everything else row-major.</item>
+/// <item>everything else row-major;</item>
+/// <item>the <c>table</c> attribute of an <c>octet.Table</c> whose input is int16 (65,536 entries, one per input value):
+/// a plan attribute that long would become a 128 KiB source literal in the generated class, so it is stored here as a
+/// row-major tensor <c>&lt;op name&gt;__table</c> of the output type and handed to the op as its second input
+/// (<see cref="PackedWeights.TableInputs"/>).</item>
 /// </list>
 /// Constants of at most <see cref="InlineLimit"/> elements are written into the plan itself (in layout
 /// order); the others go into one blob, each at a multiple of 64 bytes. A constant two ops want in different
@@ -38,6 +47,7 @@ public static class WeightPacker
         var byKey = new Dictionary<(string Name, string Layout), string>();
         var usedNames = new HashSet<string>(graph.Tensors.Keys, StringComparer.Ordinal);
         var inputNames = new Dictionary<(int, int), string>();
+        var tableInputs = new Dictionary<int, string>();
 
         for (int op = 0; op < ops.Count; op++)
         {
@@ -56,8 +66,39 @@ public static class WeightPacker
                 }
                 inputNames[(op, i)] = planName;
             }
+            if (WideTable(node, graph) is { } table)
+            {
+                string planName = Unique(usedNames, $"{node.Name}__table");
+                tensors.Add(Place(planName, table, PlanText.RowMajor, blob));
+                tableInputs[op] = planName;
+            }
         }
-        return new PackedWeights(blob.ToArray(), tensors, inputNames);
+        return new PackedWeights(blob.ToArray(), tensors, inputNames, tableInputs);
+    }
+
+    /// <summary>Whether an op's <c>table</c> attribute goes into the weights (see <see cref="PackedWeights.TableInputs"/>).</summary>
+    public static bool HasWideTable(Node node, ModelGraph graph) =>
+        IsOctet(node) && node.OpType == "Table" && node.Inputs.Count == 1 && graph.Tensor(node.Inputs[0]).ElementType == ElementType.Int16
+        && node.GetInts("table") is { Length: WideTableEntries };
+
+    /// <summary>Entries of an int16 input's table: one per int16 value.</summary>
+    public const int WideTableEntries = 1 << 16;
+
+    /// <summary>The table of an int16-input Table as a [65536] tensor of its output type (y_type), else null.</summary>
+    private static Tensor? WideTable(Node node, ModelGraph graph)
+    {
+        if (!HasWideTable(node, graph)) return null;
+        var values = node.GetInts("table")!;
+        var outputType = graph.Tensor(node.Outputs[0]).ElementType;
+        var shape = new Shape(WideTableEntries);
+        // Each entry is inside the output type: the operator checked it when the graph was inferred.
+        return outputType switch
+        {
+            ElementType.Int8 => Tensor.Create(shape, Array.ConvertAll(values, v => checked((sbyte)v))),
+            ElementType.UInt8 => Tensor.Create(shape, Array.ConvertAll(values, v => checked((byte)v))),
+            ElementType.Int16 => Tensor.Create(shape, Array.ConvertAll(values, v => checked((short)v))),
+            _ => throw Diagnostics.OctetException.AtNode(node, $"a Table output of {outputType.OnnxName()}; expected int8, uint8 or int16"),
+        };
     }
 
     private static bool IsOnnx(Node node) => node.Domain is "" or "ai.onnx";
@@ -113,6 +154,7 @@ public static class WeightPacker
         ElementType.Float32 => PlanText.Float(((float[])values)[index]),
         ElementType.Int8 => ((sbyte[])values)[index].ToString(CultureInfo.InvariantCulture),
         ElementType.UInt8 => ((byte[])values)[index].ToString(CultureInfo.InvariantCulture),
+        ElementType.Int16 => ((short[])values)[index].ToString(CultureInfo.InvariantCulture),
         ElementType.Int32 => ((int[])values)[index].ToString(CultureInfo.InvariantCulture),
         ElementType.Int64 => ((long[])values)[index].ToString(CultureInfo.InvariantCulture),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a plan element type"),

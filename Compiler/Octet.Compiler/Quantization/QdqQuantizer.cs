@@ -2,6 +2,7 @@ using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Operators;
 using Octet.Compiler.Quantization.Normalization;
+using Octet.Compiler.Quantization.WideActivations;
 
 namespace Octet.Compiler.Quantization;
 
@@ -22,9 +23,15 @@ namespace Octet.Compiler.Quantization;
 /// that only feeds a Relu/Clip (the activation folds into the layer's clamp bounds, so only its output is
 /// quantized), and outputs of ops that merely move values (Reshape, MaxPool, …), which reuse their input's
 /// parameters so no requantization happens there;</item>
-/// <item>weights quantized per output channel, symmetric; biases to int32 at s_in · s_w[c];</item>
+/// <item>with a wide-activation policy (<see cref="QuantizationRequest.WideActivations"/>), the tensors of
+/// <see cref="ResidualStreamRoles"/> get symmetric int16 parameters, and linear layers with an 8-bit output read a
+/// 16-bit input through an 8-bit copy (DQ16 → QuantizeLinear int8 → DequantizeLinear; <see cref="WideActivationAssignment"/>);</item>
+/// <item>weights quantized per output channel, symmetric; biases to int32 at s_in · s_w[c] (s_in of the input the
+/// layer reads: the 8-bit copy's where there is one);</item>
 /// <item>Q/DQ nodes inserted. Models whose default opset predates per-axis DequantizeLinear (13) are raised
-/// to opset 13 where every operator keeps its meaning (and refused by name where one would not).</item>
+/// to opset 13 where every operator keeps its meaning (and refused by name where one would not). int16 Q/DQ
+/// nodes are ONNX's from opset 21 and ONNX Runtime's com.microsoft forms below it (ONNX defines int16 there only
+/// from 21; ONNX Runtime runs the contrib forms at any opset).</item>
 /// </list>
 /// </remarks>
 public static class QdqQuantizer
@@ -32,6 +39,7 @@ public static class QdqQuantizer
     /// <summary>Activations that fold into the clamp bounds of the layer before them.</summary>
     private static readonly HashSet<string> FusibleActivations = ["Relu", "Clip"];
     private static readonly HashSet<string> LinearLayers = ["Conv", "Gemm", "MatMul", "Add"];
+    private const string MicrosoftDomain = "com.microsoft";
 
     public static ModelGraph Apply(ModelGraph source, QuantizationRequest request)
     {
@@ -41,9 +49,19 @@ public static class QdqQuantizer
         BatchNormFolding.Run(graph);
         BiasAddFusion.Run(graph);
 
-        var activations = ChooseActivationParameters(graph, request);
-        var weights = ChooseWeights(graph, request, activations);
-        return Rewrite(graph, activations, weights);
+        var eightBit = ChooseActivationParameters(graph, request);
+        var (activations, copies) = WideActivationAssignment.Apply(graph, request, eightBit, node => QuantizedOutput(graph, node));
+        var weights = ChooseWeights(graph, request, (n, tensor) =>
+            copies.TryGetValue((n, tensor), out var copy) ? copy : activations.GetValueOrDefault(tensor));
+        return Rewrite(graph, activations, weights, copies);
+    }
+
+    /// <summary>The tensor that carries a node's quantization: its output, or the Relu / Clip output it folds into; null when none.</summary>
+    private static string? QuantizedOutput(ModelGraph graph, Node node)
+    {
+        var output = node.Outputs.Count > 0 ? node.Outputs[0] : "";
+        if (output.Length == 0) return null;
+        return FeedsOnlyAFusedActivation(graph, node, output) ? graph.Consumers(output)[0].Outputs[0] : output;
     }
 
     private static Dictionary<string, QuantizationParameters> ChooseActivationParameters(ModelGraph graph, QuantizationRequest request)
@@ -87,12 +105,14 @@ public static class QdqQuantizer
     /// <summary>A weight or bias to quantize: its parameters and the quantized values.</summary>
     private sealed record QuantizedConstant(Tensor Values, QuantizationParameters Parameters);
 
+    /// <param name="inputParameters">The parameters of the activation node n reads as tensor t (null when it is float).</param>
     private static Dictionary<string, QuantizedConstant> ChooseWeights(ModelGraph graph, QuantizationRequest request,
-        Dictionary<string, QuantizationParameters> activations)
+        Func<int, string, QuantizationParameters?> inputParameters)
     {
         var result = new Dictionary<string, QuantizedConstant>(StringComparer.Ordinal);
-        foreach (var node in graph.Nodes)
+        for (int n = 0; n < graph.Nodes.Count; n++)
         {
+            var node = graph.Nodes[n];
             if (node.Domain.Length != 0 || request.NodeKeepsFloat(node.Name)) continue;
             int axis;
             switch (node.OpType)
@@ -106,7 +126,7 @@ public static class QdqQuantizer
                 continue; // only plain A·W + b maps onto an integer GEMM
             var w = graph.Tensor(node.Inputs[1]);
             if (w.ConstantValue is not { ElementType: ElementType.Float32 } wValue || result.ContainsKey(w.Name)) continue;
-            if (!activations.TryGetValue(node.Inputs[0], out var input)) continue; // a float input keeps float weights
+            if (inputParameters(n, node.Inputs[0]) is not { } input) continue; // a float input keeps float weights
 
             var weight = QuantizeWeight(wValue, request.WeightsPerChannel ? axis : -1, request);
             result[w.Name] = weight;
@@ -176,7 +196,7 @@ public static class QdqQuantizer
     }
 
     private static ModelGraph Rewrite(ModelGraph graph, Dictionary<string, QuantizationParameters> activations,
-        Dictionary<string, QuantizedConstant> weights)
+        Dictionary<string, QuantizedConstant> weights, Dictionary<(int Node, string Tensor), QuantizationParameters> eightBitCopies)
     {
         // Per-axis DequantizeLinear needs opset 13, and ONNX Runtime's fused int8 kernels (QLinearConv, …)
         // need at least 10: older models are raised to opset 13 where that keeps every operator's meaning.
@@ -184,6 +204,18 @@ public static class QdqQuantizer
         const string domain = "";
         int qVersion = OperatorRegistry.Default.ResolveVersion("", "QuantizeLinear", graph.DefaultOpset)!.Value;
         int dqVersion = OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", graph.DefaultOpset)!.Value;
+        // int16 Q/DQ: ONNX's own from opset 21, else ONNX Runtime's contrib forms (which take int16 at any opset).
+        bool int16InContrib = graph.DefaultOpset < 21;
+        if (int16InContrib && activations.Values.Any(p => p.StorageType == ElementType.Int16))
+        {
+            if (graph.OpsetImports.TryGetValue(MicrosoftDomain, out var imported) && imported < 1)
+                throw new OctetException($"{graph.SourcePath}: imports {MicrosoftDomain} opset {imported}; the int16 QuantizeLinear / DequantizeLinear need version 1");
+            graph.OpsetImports[MicrosoftDomain] = 1;
+        }
+        (string Domain, int Version) QuantizeOp(QuantizationParameters p) =>
+            p.StorageType == ElementType.Int16 && int16InContrib ? (MicrosoftDomain, 1) : (domain, qVersion);
+        (string Domain, int Version) DequantizeOp(QuantizationParameters p) =>
+            p.StorageType == ElementType.Int16 && int16InContrib ? (MicrosoftDomain, 1) : (domain, dqVersion);
 
         var nodes = new List<Node>();
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -198,6 +230,7 @@ public static class QdqQuantizer
             {
                 ElementType.Int8 => Tensor.Create(shape, p.ZeroPoints.Select(z => (sbyte)z).ToArray()),
                 ElementType.UInt8 => Tensor.Create(shape, p.ZeroPoints.Select(z => (byte)z).ToArray()),
+                ElementType.Int16 => Tensor.Create(shape, p.ZeroPoints.Select(z => (short)z).ToArray()),
                 _ => Tensor.Create(shape, (int[])p.ZeroPoints.Clone()),
             };
             graph.Tensors[zeroPoint] = TensorInfo.ForConstant(zeroPoint, zp);
@@ -224,23 +257,40 @@ public static class QdqQuantizer
         void QuantizeActivation(string tensor)
         {
             if (!activations.TryGetValue(tensor, out var p)) return;
-            var info = graph.Tensor(tensor);
-            var quantizedName = graph.UniqueName(tensor + "_quantized");
-            var dequantizedName = graph.UniqueName(tensor + "_dequantized");
-            var (scale, zeroPoint) = AddParameterConstants(tensor, p);
-            graph.Tensors[quantizedName] = new TensorInfo(quantizedName, p.StorageType, info.Shape, null, p);
-            graph.Tensors[dequantizedName] = new TensorInfo(dequantizedName, ElementType.Float32, info.Shape);
-            nodes.Add(new Node(graph.UniqueName(tensor + "_QuantizeLinear"), "QuantizeLinear", domain, qVersion,
+            renamed[tensor] = AddQuantizeDequantize(tensor, tensor, graph.Tensor(tensor).Shape, p);
+        }
+
+        // tensor → QuantizeLinear → DequantizeLinear, named after stem; returns the dequantized tensor's name.
+        string AddQuantizeDequantize(string tensor, string stem, Shape shape, QuantizationParameters p)
+        {
+            var quantizedName = graph.UniqueName(stem + "_quantized");
+            var dequantizedName = graph.UniqueName(stem + "_dequantized");
+            var (scale, zeroPoint) = AddParameterConstants(stem, p);
+            graph.Tensors[quantizedName] = new TensorInfo(quantizedName, p.StorageType, shape, null, p);
+            graph.Tensors[dequantizedName] = new TensorInfo(dequantizedName, ElementType.Float32, shape);
+            var (qDomain, qOpVersion) = QuantizeOp(p);
+            var (dqDomain, dqOpVersion) = DequantizeOp(p);
+            nodes.Add(new Node(graph.UniqueName(stem + "_QuantizeLinear"), "QuantizeLinear", qDomain, qOpVersion,
                 [tensor, scale, zeroPoint], [quantizedName], new Dictionary<string, Graph.Attribute>()));
-            nodes.Add(new Node(graph.UniqueName(tensor + "_DequantizeLinear"), "DequantizeLinear", domain, dqVersion,
+            nodes.Add(new Node(graph.UniqueName(stem + "_DequantizeLinear"), "DequantizeLinear", dqDomain, dqOpVersion,
                 [quantizedName, scale, zeroPoint], [dequantizedName], new Dictionary<string, Graph.Attribute>()));
-            renamed[tensor] = dequantizedName;
+            return dequantizedName;
+        }
+
+        // The 8-bit copy of a 16-bit activation, made once (before its first reader) and shared by its linear readers.
+        var copies = new Dictionary<string, string>(StringComparer.Ordinal);
+        string EightBitCopy(string tensor, QuantizationParameters p)
+        {
+            if (copies.TryGetValue(tensor, out var copy)) return copy;
+            var sixteenBit = renamed[tensor];
+            return copies[tensor] = AddQuantizeDequantize(sixteenBit, tensor + "_8bit", graph.Tensor(tensor).Shape, p);
         }
 
         foreach (var input in graph.Inputs) QuantizeActivation(input);
-        foreach (var node in graph.Nodes)
+        for (int n = 0; n < graph.Nodes.Count; n++)
         {
-            var inputs = node.Inputs.Select(i => renamed.GetValueOrDefault(i, i)).ToArray();
+            var node = graph.Nodes[n];
+            var inputs = node.Inputs.Select(i => eightBitCopies.TryGetValue((n, i), out var p8) ? EightBitCopy(i, p8) : renamed.GetValueOrDefault(i, i)).ToArray();
             nodes.Add(new Node(node.Name, node.OpType, node.Domain, node.OpsetVersion, inputs, node.Outputs, node.Attributes));
             foreach (var output in node.Outputs)
                 if (output.Length > 0) QuantizeActivation(output);

@@ -13,8 +13,9 @@ public static class QuantizationMath
     /// Scale and zero point for the real range [min, max], as ONNX Runtime's quantization tool chooses them:
     /// the range is widened to include 0 (so 0 is exactly representable: zero padding, ReLU), then
     /// scale = (max − min) / (qmax − qmin) and zp = round_half_even(qmin − min / scale). Symmetric ranges use
-    /// ±max(|min|, |max|) with zp = 0 (int8) or 128 (uint8). Symmetric int8 uses [−127, 127] so that
-    /// negation never overflows. A degenerate range (all zeros) gets scale 1.
+    /// ±max(|min|, |max|) with zp = 0 (int8, int16) or 128 (uint8). Symmetric int8 uses [−127, 127] and symmetric
+    /// int16 [−32767, 32767] (TFLite's 16x8 scheme) so that negation never overflows. A degenerate range (all
+    /// zeros) gets scale 1.
     /// </summary>
     public static QuantizationParameters FromRange(float min, float max, ElementType type, bool symmetric)
     {
@@ -22,8 +23,13 @@ public static class QuantizationMath
             throw new ArgumentException($"invalid range [{min}, {max}]");
         min = MathF.Min(min, 0);
         max = MathF.Max(max, 0);
-        int qmin = type == ElementType.Int8 ? (symmetric ? -127 : -128) : 0;
-        int qmax = type == ElementType.Int8 ? 127 : 255;
+        var (qmin, qmax) = type switch
+        {
+            ElementType.Int8 => (symmetric ? -127 : -128, 127),
+            ElementType.UInt8 => (0, 255),
+            ElementType.Int16 => (symmetric ? -32767 : -32768, 32767),
+            _ => throw new ArgumentException($"activations and weights are quantized to int8, uint8 or int16, not {type}"),
+        };
         if (symmetric)
         {
             float absMax = MathF.Max(MathF.Abs(min), MathF.Abs(max));

@@ -1,4 +1,5 @@
 using Octet.Compiler.Graph;
+using Octet.Compiler.Quantization.Config;
 
 namespace Octet.Compiler.Quantization;
 
@@ -21,6 +22,21 @@ public sealed record QuantizationRequest
     /// decides whether missing parameters are an error.
     /// </summary>
     public required Func<string, QuantizationParameters?> ActivationParameters { get; init; }
+
+    /// <summary>
+    /// The calibrated range of an activation tensor, from which 16-bit parameters are derived; null when there is
+    /// none (then the range its 8-bit <see cref="ActivationParameters"/> cover is used).
+    /// </summary>
+    public Func<string, (float Min, float Max)?> ActivationRange { get; init; } = _ => null;
+
+    /// <summary>
+    /// Which activations get symmetric int16 parameters instead of the 8-bit ones (<c>transformer.wide_activations</c>):
+    /// with <see cref="WideActivationPolicy.Residual"/>, the tensors of <see cref="WideActivations.ResidualStreamRoles"/>.
+    /// </summary>
+    public WideActivationPolicy WideActivations { get; init; } = WideActivationPolicy.None;
+
+    /// <summary>The 16-bit range is the calibrated range times this factor (&gt; 0; <c>transformer.wide_range_factor</c>).</summary>
+    public double WideRangeFactor { get; init; } = TransformerSettings.DefaultWideRangeFactor;
 
     /// <summary>True for tensors the user keeps in float.</summary>
     public Func<string, bool> KeepsFloat { get; init; } = _ => false;

@@ -138,6 +138,7 @@ namespace Octet.Generator.Emit
             "float32" => "float",
             "int8" => "sbyte",
             "uint8" => "byte",
+            "int16" => "short",
             "int32" => "int",
             "int64" => "long",
             _ => throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "not a plan element type"),

@@ -74,7 +74,7 @@ namespace Octet.Generator.Plan
     /// channels last), or for packed weights the packing ("OHWI": conv weights [M, C/g, kh, kw] stored as
     /// [M][kh][kw][C/g]; "NK": a [K, N] matrix stored as [N][K], one row per output column).
     /// </summary>
-    /// <param name="ElementType">ONNX element type name: "float32", "int8", "uint8", "int32", "int64".</param>
+    /// <param name="ElementType">ONNX element type name: "float32", "int8", "uint8", "int16", "int32", "int64".</param>
     /// <param name="Values">Inline constants only: the values, in <see cref="Layout"/> order, as written in the plan
     /// (integers in decimal, floats round-trippable).</param>
     public sealed record PlanTensor(

@@ -19,6 +19,7 @@ namespace Octet.Generator.Plan
                 case "float32": return 4;
                 case "int8": return 1;
                 case "uint8": return 1;
+                case "int16": return 2;
                 case "int32": return 4;
                 case "int64": return 8;
                 default: return 0;

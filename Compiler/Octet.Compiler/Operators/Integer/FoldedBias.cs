@@ -9,7 +9,8 @@ namespace Octet.Compiler.Operators.Integer;
 /// and marks the node <c>bias_folds_x_zero_point = 1</c>. Generated kernels then compute B' + Σ x̂·(w − w_zp)
 /// with x̂ = x, or x_zp at padded positions (padding is filled with the zero point), saving a subtraction per
 /// tap. The reference kernels undo the fold — B = B' + x_zp·Σ (w − w_zp) — and compute the literal formula,
-/// which is the identical integer in int32 arithmetic.
+/// which is the identical integer in int32 arithmetic. QGemm with an int16 A unfolds in int64 instead (see
+/// <see cref="QGemm"/>), where the identity holds exactly without wrapping.
 /// </summary>
 public static class FoldedBias
 {
@@ -29,6 +30,19 @@ public static class FoldedBias
         {
             int c = channelOf(i);
             sums[c] = unchecked(sums[c] + w[i] - zeroPoints[c]);
+        }
+        return sums;
+    }
+
+    /// <summary>As <see cref="WeightSums"/>, exact in int64 (the int16-input QGemm unfolds its bias in int64).</summary>
+    public static long[] WideWeightSums(Tensor weights, int[] zeroPoints, int channels, Func<int, int> channelOf)
+    {
+        var w = QuantizedValues.Widen(weights);
+        var sums = new long[channels];
+        for (int i = 0; i < w.Length; i++)
+        {
+            int c = channelOf(i);
+            sums[c] += w[i] - zeroPoints[c];
         }
         return sums;
     }

@@ -5,17 +5,18 @@ namespace Octet.Compiler.Operators.Integer;
 
 /// <summary>
 /// Reading and checking what the integer operators share: zero points (one, or one per channel, each
-/// inside its tensor's type), 8-bit value ranges, the static bound that proves an int32 accumulator cannot
-/// overflow, and packing results into an int8 or uint8 tensor.
+/// inside its tensor's type), the value ranges of int8, uint8 and int16, the static bound that proves an
+/// int32 accumulator cannot overflow, and packing results into an int8, uint8 or int16 tensor.
 /// </summary>
 internal static class IntegerAttributes
 {
-    /// <summary>The value range of an 8-bit type.</summary>
+    /// <summary>The value range of a quantized activation type: int8, uint8 or int16.</summary>
     public static (int Min, int Max) Range(ElementType type) => type switch
     {
         ElementType.Int8 => (sbyte.MinValue, sbyte.MaxValue),
         ElementType.UInt8 => (byte.MinValue, byte.MaxValue),
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an 8-bit type"),
+        ElementType.Int16 => (short.MinValue, short.MaxValue),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an int8, uint8 or int16 type"),
     };
 
     /// <summary>
@@ -83,7 +84,7 @@ internal static class IntegerAttributes
         return sum;
     }
 
-    /// <summary>An int8 or uint8 tensor from values already inside that type's range.</summary>
+    /// <summary>An int8, uint8 or int16 tensor from values already inside that type's range.</summary>
     public static Tensor ToTensor(ElementType type, Shape shape, int[] values)
     {
         switch (type)
@@ -100,8 +101,14 @@ internal static class IntegerAttributes
                 for (int i = 0; i < values.Length; i++) data[i] = checked((byte)values[i]);
                 return Tensor.Create(shape, data);
             }
+            case ElementType.Int16:
+            {
+                var data = new short[values.Length];
+                for (int i = 0; i < values.Length; i++) data[i] = checked((short)values[i]);
+                return Tensor.Create(shape, data);
+            }
             default:
-                throw new ArgumentOutOfRangeException(nameof(type), type, "not an 8-bit type");
+                throw new ArgumentOutOfRangeException(nameof(type), type, "not an int8, uint8 or int16 type");
         }
     }
 }

@@ -4,8 +4,8 @@ using Octet.Compiler.Operators.Quantization;
 namespace Octet.Compiler.Operators.Integer;
 
 /// <summary>
-/// What QAdd and QMul share: two 8-bit operands (int8 or uint8 each, with their own zero points
-/// <c>a_zero_point</c> and <c>b_zero_point</c>), numpy-style broadcasting, one per-tensor 8-bit output.
+/// What QAdd and QMul share: two quantized operands (int8 or uint8 each — QAdd also int16 — with their own
+/// zero points <c>a_zero_point</c> and <c>b_zero_point</c>), numpy-style broadcasting, one per-tensor output.
 /// </summary>
 public abstract class IntegerBinaryOperator : IntegerOperator
 {
@@ -14,13 +14,24 @@ public abstract class IntegerBinaryOperator : IntegerOperator
     public sealed override void InferOutputs(InferenceContext context)
     {
         QuantizedValues.ExpectInputCount(context, 2, 2);
-        QuantizedValues.ExpectEightBit(context, A, "A");
-        QuantizedValues.ExpectEightBit(context, B, "B");
+        if (AllowsInt16Operands)
+        {
+            QuantizedValues.ExpectActivation(context, A, "A");
+            QuantizedValues.ExpectActivation(context, B, "B");
+        }
+        else
+        {
+            QuantizedValues.ExpectEightBit(context, A, "A");
+            QuantizedValues.ExpectEightBit(context, B, "B");
+        }
         ExpectKnownAttributes(context);
         var shape = Broadcasting.Broadcast(context, A, B);
         var outputType = CheckAttributes(context.Node, context.InputType(A), context.InputType(B));
         context.SetOutput(0, outputType, shape);
     }
+
+    /// <summary>True when the operands may be int16 (QAdd); false keeps them 8-bit (QMul).</summary>
+    protected virtual bool AllowsInt16Operands => false;
 
     /// <summary>Reads and checks every attribute (raising errors that name the node); returns the output type.</summary>
     protected abstract ElementType CheckAttributes(Node node, ElementType aType, ElementType bType);

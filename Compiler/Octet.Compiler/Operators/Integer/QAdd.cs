@@ -5,15 +5,21 @@ using Octet.Compiler.Quantization;
 namespace Octet.Compiler.Operators.Integer;
 
 /// <summary>
-/// QAdd(A, B): element-wise sum of two 8-bit tensors with different scales, with broadcasting.
+/// QAdd(A, B): element-wise sum of two quantized tensors with different scales, with broadcasting. A and B
+/// are each int8, uint8 or int16 (the 16-bit residual stream of integer-only transformers); Y is int8, uint8
+/// or int16 (<c>y_type</c> 2, 3 or 5).
 /// </summary>
 /// <remarks>
 /// <para>fixed-point (the TFLite / gemmlowp scheme): each operand is brought to a common fine scale in
 /// integers, <c>a' = MultiplyByFixedPoint((a − a_zero_point) · 2^left_shift, a_multiplier, a_shift)</c> and
 /// likewise b', then <c>a' + b'</c> is requantized with the shared attributes (<c>multiplier</c>, <c>shift</c>).
 /// Attributes <c>left_shift</c> (int, default 20), <c>a_multiplier</c>, <c>a_shift</c>, <c>b_multiplier</c>,
-/// <c>b_shift</c>. The node is rejected unless <c>(a − a_zero_point) · 2^left_shift</c> and <c>a' + b'</c> fit
-/// int32 for every possible operand value (checked from the attributes alone).</para>
+/// <c>b_shift</c>. All of it is int32 arithmetic, exact: the node is rejected unless <c>(a − a_zero_point) ·
+/// 2^left_shift</c>, <c>(b − b_zero_point) · 2^left_shift</c> and <c>a' + b'</c> fit int32 for every possible
+/// value of the operand types (checked from the attributes alone, <see cref="IsExact"/>). An int16 operand has
+/// |x − zero_point| ≤ 65,535 &lt; 2^16, so it needs <c>left_shift</c> ≤ 15; lowering picks the largest
+/// <c>left_shift</c> ≤ 20 that passes (<see cref="LargestExactLeftShift"/>): 20 for two 8-bit operands as before,
+/// 15 when either operand is int16 (with rescale multipliers ≤ 1/2, a' + b' ≤ 65,535 · 2^15 &lt; 2^31 for any zero points).</para>
 /// <para>float: <c>a_scale</c>, <c>b_scale</c>, <c>y_scale</c> (positive floats):
 /// <c>y = clamp(round_half_even(((a − a_zp) · a_scale + (b − b_zp) · b_scale) / y_scale) + y_zp)</c>, every
 /// operation in float32 in that order. A plain formula: bit-exactness with ONNX Runtime's QLinearAdd, whose
@@ -23,7 +29,10 @@ public sealed class QAdd : IntegerBinaryOperator
 {
     public override string OpType => "QAdd";
 
-    private const int DefaultLeftShift = 20;
+    /// <summary>The default <c>left_shift</c>, and what lowering uses for two 8-bit operands.</summary>
+    public const int DefaultLeftShift = 20;
+
+    protected override bool AllowsInt16Operands => true;
 
     protected override IEnumerable<string> AllowedAttributes(Node node)
     {
@@ -45,7 +54,7 @@ public sealed class QAdd : IntegerBinaryOperator
         }
 
         var (leftShift, aRescale, bRescale) = ReadFixedPoint(node);
-        // Both rescaled operands and their sum must stay in int32 for every 8-bit value: check the extremes
+        // Both rescaled operands and their sum must stay in int32 for every operand value: check the extremes
         // (MultiplyByFixedPoint is monotone in its accumulator for a non-negative multiplier).
         long aExtreme = RescaledExtreme(node, aType, aZeroPoint, leftShift, aRescale, "A");
         long bExtreme = RescaledExtreme(node, bType, bZeroPoint, leftShift, bRescale, "B");
@@ -55,13 +64,46 @@ public sealed class QAdd : IntegerBinaryOperator
 
     private static long RescaledExtreme(Node node, ElementType type, int zeroPoint, int leftShift, (int Multiplier, int Shift) rescale, string operand)
     {
+        IntegerAttributes.ExpectFitsInt32(node, ShiftedExtreme(type, zeroPoint, leftShift), $"operand {operand} shifted left by {leftShift}");
+        return RescaledExtreme(type, zeroPoint, leftShift, rescale);
+    }
+
+    /// <summary>The largest |(x − zeroPoint) · 2^leftShift| over every value x of <paramref name="type"/>.</summary>
+    private static long ShiftedExtreme(ElementType type, int zeroPoint, int leftShift) =>
+        IntegerAttributes.MaxDistance(type, zeroPoint) << leftShift;
+
+    /// <summary>The largest |a'| over every operand value, for a shifted extreme that fits int32.</summary>
+    private static long RescaledExtreme(ElementType type, int zeroPoint, int leftShift, (int Multiplier, int Shift) rescale)
+    {
         var (min, max) = IntegerAttributes.Range(type);
         long low = (long)(min - zeroPoint) << leftShift, high = (long)(max - zeroPoint) << leftShift;
-        long largest = Math.Max(-low, high);
-        IntegerAttributes.ExpectFitsInt32(node, largest, $"operand {operand} shifted left by {leftShift}");
         return Math.Max(
             Math.Abs((long)QuantizationMath.MultiplyByFixedPoint((int)low, rescale.Multiplier, rescale.Shift)),
             Math.Abs((long)QuantizationMath.MultiplyByFixedPoint((int)high, rescale.Multiplier, rescale.Shift)));
+    }
+
+    /// <summary>
+    /// True when the fixed-point attributes keep every step in int32 for all operand values — the check
+    /// inference applies (without raising an error).
+    /// </summary>
+    public static bool IsExact(ElementType aType, int aZeroPoint, ElementType bType, int bZeroPoint, int leftShift,
+        (int Multiplier, int Shift) aRescale, (int Multiplier, int Shift) bRescale)
+    {
+        if (ShiftedExtreme(aType, aZeroPoint, leftShift) > int.MaxValue || ShiftedExtreme(bType, bZeroPoint, leftShift) > int.MaxValue) return false;
+        return RescaledExtreme(aType, aZeroPoint, leftShift, aRescale) + RescaledExtreme(bType, bZeroPoint, leftShift, bRescale) <= int.MaxValue;
+    }
+
+    /// <summary>
+    /// The largest <c>left_shift</c> ≤ <paramref name="preferred"/> for which <see cref="IsExact"/> holds with the
+    /// rescale multipliers <paramref name="aRescale"/> / <paramref name="bRescale"/> (≤ 1/2 each, as lowering
+    /// chooses them, so a' + b' never exceeds the larger shifted operand range); −1 when none does.
+    /// </summary>
+    public static int LargestExactLeftShift(ElementType aType, int aZeroPoint, ElementType bType, int bZeroPoint,
+        (int Multiplier, int Shift) aRescale, (int Multiplier, int Shift) bRescale, int preferred = DefaultLeftShift)
+    {
+        for (int leftShift = preferred; leftShift >= 0; leftShift--)
+            if (IsExact(aType, aZeroPoint, bType, bZeroPoint, leftShift, aRescale, bRescale)) return leftShift;
+        return -1;
     }
 
     private static (int LeftShift, (int, int) A, (int, int) B) ReadFixedPoint(Node node)

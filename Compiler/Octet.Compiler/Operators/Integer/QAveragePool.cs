@@ -34,7 +34,7 @@ public sealed class QAveragePool : IntegerOperator
         var x = context.InputShape(0);
         var window = Resolve(node, x);
         int zeroPoint = IntegerAttributes.ZeroPoint(node, "x_zero_point", context.InputType(0));
-        var requantizer = Requantizer.Read(node, 1, "tensor");
+        var requantizer = Requantizer.Read(node, 1, "tensor", eightBitOutput: true);
 
         long taps = 1;
         foreach (var k in window.Kernel) taps *= k;

@@ -7,7 +7,8 @@ namespace Octet.Compiler.Operators.Integer;
 /// <summary>
 /// QConv(X, W, B?): convolution of 8-bit tensors with an int32 accumulator, requantized per output channel.
 /// X is int8 or uint8 <c>N x C x D1 x ...</c> (1 to 3 spatial axes), W int8 or uint8 <c>M x C/group x k1 x ...</c>,
-/// B int32 <c>[M]</c>. Attributes: Conv's geometry (<c>kernel_shape</c>, <c>strides</c>, <c>pads</c>, <c>dilations</c>,
+/// B int32 <c>[M]</c>; Y int8, uint8 or int16 (a patch embedding writing a 16-bit residual stream: the
+/// accumulator stays int32, only the output type widens). Attributes: Conv's geometry (<c>kernel_shape</c>, <c>strides</c>, <c>pads</c>, <c>dilations</c>,
 /// <c>group</c>, <c>auto_pad</c>), <c>x_zero_point</c> (int), <c>w_zero_point</c> (ints: one, or one per output
 /// channel), and the requantization attributes (<see cref="Requantizer"/>, one entry or one per output channel).
 /// </summary>

@@ -28,7 +28,7 @@ public sealed class QGlobalAveragePool : IntegerOperator
         if (planeSize == 0) throw context.Error($"input X has shape {x}: an empty spatial plane has no average");
         var node = context.Node;
         int zeroPoint = IntegerAttributes.ZeroPoint(node, "x_zero_point", context.InputType(0));
-        var requantizer = Requantizer.Read(node, 1, "tensor");
+        var requantizer = Requantizer.Read(node, 1, "tensor", eightBitOutput: true);
         IntegerAttributes.ExpectFitsInt32(node, planeSize * IntegerAttributes.MaxDistance(context.InputType(0), zeroPoint),
             $"the sum over a plane of {planeSize} values");
         context.SetOutput(0, requantizer.OutputType, OutputShape(x));

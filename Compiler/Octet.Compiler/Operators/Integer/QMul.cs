@@ -17,7 +17,7 @@ public sealed class QMul : IntegerBinaryOperator
     protected override ElementType CheckAttributes(Node node, ElementType aType, ElementType bType)
     {
         ReadZeroPoints(node, aType, bType);
-        return Requantizer.Read(node, 1, "tensor").OutputType;
+        return Requantizer.Read(node, 1, "tensor", eightBitOutput: true).OutputType;
     }
 
     public override void Execute(KernelContext context)

@@ -18,19 +18,24 @@ public enum RequantizationMode
 /// node, checked, and applied:
 /// <list type="bullet">
 /// <item><c>requant</c> (string, required): "fixed-point" or "float".</item>
-/// <item>fixed-point: <c>multiplier</c> (ints, M0 in [2^30, 2^31) or 0) and <c>shift</c> (ints, in [−32, 31]),
+/// <item>fixed-point: <c>multiplier</c> (ints, M0 in [2^30, 2^31) or 0) and <c>shift</c> (ints, ≤ 31),
 /// one entry or one per output channel: M = M0 · 2^(shift − 31).</item>
 /// <item>float: <c>scale</c> (floats, finite and non-negative), one entry or one per output channel.</item>
-/// <item><c>y_type</c> (int, required): 2 = uint8, 3 = int8 (ONNX element type codes).</item>
+/// <item><c>y_type</c> (int, required): 2 = uint8, 3 = int8, 5 = int16 (ONNX element type codes).</item>
 /// <item><c>y_zero_point</c> (int, default 0), <c>clamp_min</c> and <c>clamp_max</c> (ints, default the
-/// type's range; narrower when lowering fused Relu, Relu6 or Clip), all inside the output type.</item>
+/// type's range — [−32768, 32767] for int16; narrower when lowering fused Relu, Relu6 or Clip), all inside
+/// the output type.</item>
 /// </list>
 /// </summary>
 /// <remarks>
-/// Fixed-point: <c>y = clamp(MultiplyByFixedPoint(acc, M0, shift) + y_zero_point, clamp_min, clamp_max)</c> —
-/// one rounding of the exact product acc · M, ties toward +∞ (<see cref="QuantizationMath.MultiplyByFixedPoint"/>).
-/// Shifts below −32 are rejected rather than passed on: MultiplyByFixedPoint is exact only down to −32, and a
-/// multiplier that small (below 2^−32) rounds every int32 accumulator to 0, so lowering should write M0 = 0.
+/// Fixed-point, int32 accumulator: <c>y = clamp(MultiplyByFixedPoint(acc, M0, shift) + y_zero_point, clamp_min,
+/// clamp_max)</c> — one rounding of the exact product acc · M, ties toward +∞ (<see cref="QuantizationMath.MultiplyByFixedPoint"/>).
+/// <para>Fixed-point, int64 accumulator (QGemm / QMatMul with an int16 A): the same single rounding of the exact
+/// product, computed in 128 bits: <c>p = acc · M0</c> (exact: |p| &lt; 2^94), <c>r = (p + 2^(30 − shift)) &gt;&gt; (31 − shift)</c>
+/// (arithmetic shift, i.e. ⌊acc · M + 1/2⌋; for shift = 31, r = p; for 31 − shift ≥ 127, r = 0 since |acc · M| &lt; 1/2),
+/// then <c>y = clamp(r + y_zero_point, clamp_min, clamp_max)</c> with r + y_zero_point clamped in 128 bits (no
+/// intermediate saturation). For an accumulator inside int32 this is exactly the int32 result above: saturating
+/// r to int32 first never changes the clamped output, whose range lies inside int32.</para>
 /// <para>Float: <c>v = (float)acc * scale</c> (one float32 multiply), clamped to
 /// <c>[clamp_min − zp, clamp_max − zp]</c>, rounded half to even, plus zp — the order of MLAS's requantize, so
 /// the result is bit-exact with ONNX Runtime given the same float32 scale.</para>
@@ -64,7 +69,7 @@ public sealed class Requantizer
     }
 
     public RequantizationMode Mode { get; }
-    /// <summary>Int8 or UInt8.</summary>
+    /// <summary>Int8, UInt8 or Int16.</summary>
     public ElementType OutputType { get; }
     public int ZeroPoint { get; }
     public int ClampMin { get; }
@@ -98,18 +103,28 @@ public sealed class Requantizer
         };
     }
 
-    /// <summary>The <c>y_type</c> attribute: required, 2 (uint8) or 3 (int8).</summary>
+    /// <summary>The <c>y_type</c> attribute: required, 2 (uint8), 3 (int8) or 5 (int16).</summary>
     public static ElementType ReadOutputType(Node node)
     {
         if (!node.HasAttribute("y_type"))
-            throw OctetException.AtNode(node, "required attribute 'y_type' is missing (2 = uint8, 3 = int8)");
+            throw OctetException.AtNode(node, "required attribute 'y_type' is missing (2 = uint8, 3 = int8, 5 = int16)");
         long code = node.GetInt("y_type");
         return code switch
         {
             (long)ElementType.UInt8 => ElementType.UInt8,
             (long)ElementType.Int8 => ElementType.Int8,
-            _ => throw OctetException.AtNode(node, $"y_type={code}; expected 2 (uint8) or 3 (int8)"),
+            (long)ElementType.Int16 => ElementType.Int16,
+            _ => throw OctetException.AtNode(node, $"y_type={code}; expected 2 (uint8) or 3 (int8), or 5 (int16)"),
         };
+    }
+
+    /// <summary>The <c>y_type</c> attribute restricted to 8 bits (operators whose output stays 8-bit).</summary>
+    public static ElementType ReadEightBitOutputType(Node node)
+    {
+        var type = ReadOutputType(node);
+        if (type == ElementType.Int16)
+            throw OctetException.AtNode(node, $"y_type=5 (int16) is not supported by {node.OpType}; expected 2 (uint8) or 3 (int8)");
+        return type;
     }
 
     /// <summary>
@@ -117,10 +132,11 @@ public sealed class Requantizer
     /// have one entry or <paramref name="channels"/> (one per <paramref name="channelName"/>).
     /// </summary>
     /// <param name="usesScale">False for operators whose float mode does not read <c>scale</c> (QAdd).</param>
-    public static Requantizer Read(Node node, int channels, string channelName, bool usesScale = true)
+    /// <param name="eightBitOutput">True for operators whose output stays 8-bit (y_type 5 is then rejected).</param>
+    public static Requantizer Read(Node node, int channels, string channelName, bool usesScale = true, bool eightBitOutput = false)
     {
         var mode = ReadMode(node);
-        var type = ReadOutputType(node);
+        var type = eightBitOutput ? ReadEightBitOutputType(node) : ReadOutputType(node);
         var (min, max) = IntegerAttributes.Range(type);
         int zeroPoint = IntegerAttributes.ZeroPoint(node, "y_zero_point", type);
         long clampMin = node.GetInt("clamp_min", min), clampMax = node.GetInt("clamp_max", max);
@@ -183,6 +199,47 @@ public sealed class Requantizer
         if (Mode == RequantizationMode.FixedPoint)
             return OffsetAndClamp(QuantizationMath.MultiplyByFixedPoint(accumulator, Multiplier(channel), Shift(channel)));
         return RoundAndClamp((float)accumulator * Scale(channel));
+    }
+
+    /// <summary>
+    /// Requantizes one int64 accumulator of <paramref name="channel"/> (the exact accumulator of an int16 A):
+    /// the fixed-point product in 128 bits, see the remarks on the class.
+    /// </summary>
+    public int Requantize(long accumulator, int channel)
+    {
+        if (Mode == RequantizationMode.FixedPoint)
+            return OffsetAndClamp(MultiplyByFixedPointWide(accumulator, Multiplier(channel), Shift(channel)));
+        return RoundAndClamp((float)accumulator * Scale(channel));
+    }
+
+    /// <summary>⌊acc · M0 · 2^(shift − 31) + 1/2⌋ for an int64 accumulator, exact (128-bit product, one rounding).</summary>
+    public static Int128 MultiplyByFixedPointWide(long accumulator, int multiplier, int shift)
+    {
+        Int128 product = (Int128)accumulator * multiplier;
+        int rightShift = 31 - shift;
+        if (rightShift <= 0) return product; // shift ≤ 31: rightShift is 0
+        if (rightShift >= 127) return 0;     // |product| < 2^94: the quotient rounds to 0
+        return (product + ((Int128)1 << (rightShift - 1))) >> rightShift;
+    }
+
+    /// <summary>Integer paths' last step for a 128-bit value: clamp(value + y_zero_point, clamp_min, clamp_max).</summary>
+    public int OffsetAndClamp(Int128 value)
+    {
+        var shifted = value + ZeroPoint;
+        return shifted < ClampMin ? ClampMin : shifted > ClampMax ? ClampMax : (int)shifted;
+    }
+
+    /// <summary>
+    /// As <see cref="Requantize(int[], Shape, int)"/> for int64 accumulators (see <see cref="Requantize(long, int)"/>).
+    /// </summary>
+    public Tensor Requantize(long[] accumulators, Shape shape, int channelAxis)
+    {
+        var values = new int[accumulators.Length];
+        int channels = channelAxis < 0 ? 1 : shape[channelAxis], inner = 1;
+        if (channelAxis >= 0) for (int d = channelAxis + 1; d < shape.Rank; d++) inner *= shape[d];
+        for (int start = 0, channel = 0; start < values.Length; start += inner, channel = (channel + 1) % channels)
+            for (int i = start; i < Math.Min(start + inner, values.Length); i++) values[i] = Requantize(accumulators[i], channel);
+        return IntegerAttributes.ToTensor(OutputType, shape, values);
     }
 
     /// <summary>Integer paths' last step: <c>clamp(value + y_zero_point, clamp_min, clamp_max)</c>, without overflow.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 
@@ -103,12 +104,20 @@ internal sealed record IntegerMatMul(int M, int K, int N, Shape MatrixA, Shape M
         return values;
     }
 
-    /// <summary>The int32 product of shifted operands, in <see cref="FullOutput"/> layout (same data as <see cref="Output"/>).</summary>
-    public int[] Multiply(int[] a, int[] b)
+    /// <summary>The int32 product of shifted operands, in <see cref="FullOutput"/> layout (same data as <see cref="Output"/>), wrapping on overflow.</summary>
+    public int[] Multiply(int[] a, int[] b) => Multiply<int>(a, b);
+
+    /// <summary>
+    /// As <see cref="Multiply(int[], int[])"/> with int64 accumulation, exact (no wrapping) for the int16 operands of the
+    /// integer-only transformer plan: each product is below 2^31 in magnitude and the caller bounds the sum.
+    /// </summary>
+    public long[] MultiplyWide(int[] a, int[] b) => Multiply<long>(a, b);
+
+    private TSum[] Multiply<TSum>(int[] a, int[] b) where TSum : unmanaged, IBinaryInteger<TSum>
     {
         var batchOfA = Broadcasting.SourceIndices(BatchA, Batch);
         var batchOfB = Broadcasting.SourceIndices(BatchB, Batch);
-        var y = new int[(long)batchOfA.Length * M * N];
+        var y = new TSum[(long)batchOfA.Length * M * N];
         for (int batch = 0; batch < batchOfA.Length; batch++)
         {
             var aMatrix = new ReadOnlySpan<int>(a, batchOfA[batch] * M * K, M * K);
@@ -120,10 +129,11 @@ internal sealed record IntegerMatMul(int M, int K, int N, Shape MatrixA, Shape M
                 var yRow = yMatrix.Slice(i * N, N);
                 for (int p = 0; p < K; p++)
                 {
-                    int scale = aMatrix[i * K + p];
-                    if (scale == 0) continue;
+                    var scale = TSum.CreateTruncating(aMatrix[i * K + p]);
+                    if (TSum.IsZero(scale)) continue;
                     var bRow = bMatrix.Slice(p * N, N);
-                    for (int j = 0; j < N; j++) yRow[j] = unchecked(yRow[j] + scale * bRow[j]);
+                    // Generic arithmetic is unchecked: int32 sums wrap as ONNX Runtime's integer GEMMs do; int64 ones cannot.
+                    for (int j = 0; j < N; j++) yRow[j] += scale * TSum.CreateTruncating(bRow[j]);
                 }
             }
         }

@@ -101,7 +101,7 @@ internal static class QuantizedValues
         var type = context.InputType(index);
         if (!IsQuantizedActivationType(type))
             throw context.Error($"{name} (input {index}, '{context.Node.Inputs[index]}') is {type.OnnxName()}; " +
-                                "expected int8, uint8 or int16");
+                                "expected int8 or uint8 (or int16)");
     }
 
     /// <summary>Requires a present zero point to have the element type of the tensor it belongs to.</summary>

@@ -21,6 +21,7 @@ internal static class StridedCopy
             // The guard matters: a byte[] also passes a type test for sbyte[] (CLR array variance).
             sbyte[] a when source.ElementType == ElementType.Int8 => Copy(a, offset, strides, output),
             byte[] a => Copy(a, offset, strides, output),
+            short[] a when source.ElementType == ElementType.Int16 => Copy(a, offset, strides, output),
             int[] a => Copy(a, offset, strides, output),
             long[] a => Copy(a, offset, strides, output),
             bool[] a => Copy(a, offset, strides, output),

@@ -69,6 +69,21 @@ public enum SoftmaxQuantizer
     LogSqrt2,
 }
 
+/// <summary>
+/// Which activations the QDQ quantizer gives 16 bits (<c>transformer.wide_activations</c>); see
+/// <see cref="WideActivations.ResidualStreamRoles"/> and docs/integer-transformers.md ("Which precision would reach the targets").
+/// </summary>
+public enum WideActivationPolicy
+{
+    /// <summary><c>none</c>: every activation at the config's 8-bit type (the default).</summary>
+    None,
+    /// <summary>
+    /// <c>residual</c>: the residual stream, what is written into it, the head and the LayerNorm outputs the stream
+    /// reads get symmetric int16 (range × <c>wide_range_factor</c>); the rest stays 8-bit (row 9a).
+    /// </summary>
+    Residual,
+}
+
 /// <summary>The spellings the JSON format uses for the config's enumerations, in one place.</summary>
 public static class ConfigNames
 {
@@ -79,6 +94,7 @@ public static class ConfigNames
     public static readonly IReadOnlyList<string> SoftmaxNames = ["ibert", "shiftmax"];
     public static readonly IReadOnlyList<string> GeluNames = ["table", "shiftgelu", "ibert"];
     public static readonly IReadOnlyList<string> SoftmaxQuantizerNames = ["uniform", "log2", "logsqrt2"];
+    public static readonly IReadOnlyList<string> WideActivationNames = ["none", "residual"];
 
     public static string Name(this CalibrationMethod method) => MethodNames[(int)method];
     public static string Name(this NumericsMode mode) => NumericsNames[(int)mode];
@@ -86,6 +102,7 @@ public static class ConfigNames
     public static string Name(this SoftmaxMethod method) => SoftmaxNames[(int)method];
     public static string Name(this GeluMethod method) => GeluNames[(int)method];
     public static string Name(this SoftmaxQuantizer quantizer) => SoftmaxQuantizerNames[(int)quantizer];
+    public static string Name(this WideActivationPolicy policy) => WideActivationNames[(int)policy];
 
     public static bool TryParseMethod(string text, out CalibrationMethod method) => TryFind(MethodNames, text, out method);
     public static bool TryParseNumerics(string text, out NumericsMode mode) => TryFind(NumericsNames, text, out mode);
@@ -93,6 +110,7 @@ public static class ConfigNames
     public static bool TryParseSoftmax(string text, out SoftmaxMethod method) => TryFind(SoftmaxNames, text, out method);
     public static bool TryParseGelu(string text, out GeluMethod method) => TryFind(GeluNames, text, out method);
     public static bool TryParseSoftmaxQuantizer(string text, out SoftmaxQuantizer quantizer) => TryFind(SoftmaxQuantizerNames, text, out quantizer);
+    public static bool TryParseWideActivations(string text, out WideActivationPolicy policy) => TryFind(WideActivationNames, text, out policy);
 
     /// <summary>"int8" or "uint8": the only storage types the config accepts (8-bit quantization).</summary>
     public static bool TryParseType(string text, out ElementType type)

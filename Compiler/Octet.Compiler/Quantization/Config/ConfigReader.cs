@@ -21,7 +21,7 @@ internal sealed partial class ConfigReader
     private static readonly string[] TensorKeys = ["min", "max", "scale", "zero_point", "keep_float"];
     private static readonly string[] NodeKeys = ["precision"];
     private static readonly string[] CalibrationKeys = ["method", "samples", "data", "input_scale"];
-    private static readonly string[] TransformerKeys = ["softmax", "gelu", "softmax_quantizer", "softmax_log_bits", "pre_rmsnorm"];
+    private static readonly string[] TransformerKeys = ["softmax", "gelu", "softmax_quantizer", "softmax_log_bits", "pre_rmsnorm", "wide_activations", "wide_range_factor"];
 
     internal static readonly IReadOnlyDictionary<string, IReadOnlyList<string>> SectionKeys = new Dictionary<string, IReadOnlyList<string>>
     {
@@ -134,6 +134,14 @@ internal sealed partial class ConfigReader
         }
         if (keys.TryGetValue("pre_rmsnorm", out var preRmsNorm))
             settings = settings with { PreRmsNorm = Boolean(preRmsNorm, Child(path, "pre_rmsnorm")) };
+        if (keys.TryGetValue("wide_activations", out var wide))
+            settings = settings with { WideActivations = ReadEnum<WideActivationPolicy>(wide, Child(path, "wide_activations"), "wide activation policy", ConfigNames.WideActivationNames, ConfigNames.TryParseWideActivations) };
+        if (keys.TryGetValue("wide_range_factor", out var factor))
+        {
+            double f = Number(factor, Child(path, "wide_range_factor"));
+            if (!(f > 0)) throw Fail(Child(path, "wide_range_factor"), $"must be a number greater than 0, got {Raw(factor)}");
+            settings = settings with { WideRangeFactor = f };
+        }
         return settings;
     }
 

@@ -48,6 +48,11 @@ internal static class ConfigWriter
                     writer.WriteNumber("softmax_log_bits", config.Transformer.SoftmaxLogBits);
                 }
                 if (config.Transformer.PreRmsNorm) writer.WriteBoolean("pre_rmsnorm", true);
+                // Like the softmax quantizer keys: each only when not its default.
+                if (config.Transformer.WideActivations != defaults.WideActivations)
+                    writer.WriteString("wide_activations", config.Transformer.WideActivations.Name());
+                if (config.Transformer.WideRangeFactor != defaults.WideRangeFactor)
+                    WriteDouble(writer, "wide_range_factor", config.Transformer.WideRangeFactor);
                 writer.WriteEndObject();
             }
 

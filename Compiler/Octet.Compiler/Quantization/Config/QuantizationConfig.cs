@@ -104,9 +104,22 @@ public sealed record QuantizationConfig
         WeightsSymmetric = Weights.Symmetric,
         WeightsPerChannel = Weights.PerChannel,
         ActivationParameters = ActivationParameters,
+        ActivationRange = ActivationRange,
         KeepsFloat = KeepsFloat,
         NodeKeepsFloat = NodeKeepsFloat,
+        WideActivations = Transformer.WideActivations,
+        WideRangeFactor = Transformer.WideRangeFactor,
     };
+
+    /// <summary>
+    /// The calibrated range of activation tensor <paramref name="tensor"/> (its min and max, which calibration writes
+    /// next to the 8-bit scale and zero point), what 16-bit parameters are derived from. Null when the tensor is kept
+    /// float, not listed, or has a scale and zero point only (then the range those 8-bit parameters cover is used).
+    /// </summary>
+    public (float Min, float Max)? ActivationRange(string tensor) =>
+        Tensors.TryGetValue(tensor, out var settings) && settings is { KeepFloat: false, Min: { } min, Max: { } max }
+            ? (min, max)
+            : null;
 
     /// <summary>What <see cref="IntegerLowering.Lower"/> needs from this config besides the numerics mode.</summary>
     public TransformerLoweringOptions ToLoweringOptions() => Transformer.ToLoweringOptions();
@@ -170,7 +183,9 @@ public sealed record NodeSettings
 
 /// <summary>
 /// The <c>transformer</c> section: the integer algorithm for Softmax (ISoftmax) and for GELU (IGelu, or the
-/// exact table), and the quantizer of post-Softmax probabilities feeding A·V. Used by integer-only lowering only; ort-compatible numerics keep these operators in float.
+/// exact table), and the quantizer of post-Softmax probabilities feeding A·V: used by integer-only lowering only; ort-compatible
+/// numerics keep these operators in float. Also which activations get 16 bits (<see cref="WideActivations"/>,
+/// <see cref="WideRangeFactor"/>), which the QDQ quantizer applies in both numerics modes.
 /// </summary>
 public sealed record TransformerSettings
 {
@@ -187,6 +202,23 @@ public sealed record TransformerSettings
     /// (<c>CodeGeneration.GraphPreparation.DescribedGraph</c>), and <c>octet quantize --pre-rmsnorm</c> calibrates that graph.
     /// </summary>
     public bool PreRmsNorm { get; init; }
+
+    /// <summary>The default <see cref="WideRangeFactor"/>: 2 of the 16 bits as headroom (row 9a of docs/integer-transformers.md).</summary>
+    public const double DefaultWideRangeFactor = 4;
+
+    /// <summary>
+    /// Which activations get 16 bits (symmetric int16) in the QDQ model: none (default), or the residual stream and
+    /// its roles (<see cref="WideActivations.ResidualStreamRoles"/>). Unlike the other keys of this section it changes
+    /// the QDQ model itself, in both numerics modes; a model without a residual stream is refused.
+    /// </summary>
+    public WideActivationPolicy WideActivations { get; init; } = WideActivationPolicy.None;
+
+    /// <summary>
+    /// The 16-bit tensors' range is the calibrated one widened this many times about zero: scale =
+    /// max(|min|, |max|) · factor / 32767. Headroom for values the calibration inputs did not reach; at 16 bits it
+    /// costs little resolution. Greater than 0; default 4.
+    /// </summary>
+    public double WideRangeFactor { get; init; } = DefaultWideRangeFactor;
 
     /// <summary>True when every setting is the default (the writer then leaves the section out).</summary>
     public bool IsDefault => this == new TransformerSettings();

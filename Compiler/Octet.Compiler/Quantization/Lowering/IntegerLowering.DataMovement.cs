@@ -19,11 +19,31 @@ public sealed partial class IntegerLowering
     private bool LowerValuePreserving(Node node)
     {
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsActivation(x.Parameters)) return false;
+        if (x.Parameters.StorageType == ElementType.Int16 && !Int16DataMovement.Contains(node.OpType)) return false;
         // Other inputs (shapes, indices, axes, split sizes) must be compile-time constants.
         if (node.Inputs.Skip(1).Any(i => i.Length > 0 && !_graph.Tensor(i).IsConstant)) return false;
         EmitOnIntegers(node, [x.Quantized, .. node.Inputs.Skip(1)], x);
         return true;
+    }
+
+    /// <summary>The data-movement operators lowered on int16 tensors (the rest — pooling, Expand — only on 8-bit ones).</summary>
+    private static readonly HashSet<string> Int16DataMovement =
+        ["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Gather", "Identity", "Split", "Concat"];
+
+    /// <summary>
+    /// A DequantizeLinear node for a view of a quantized tensor: ONNX's, or ONNX Runtime's com.microsoft form for
+    /// int16 before opset 21 (where ONNX's does not take int16).
+    /// </summary>
+    private Node DequantizeNode(string name, ElementType quantizedType, IReadOnlyList<string> inputs, string output)
+    {
+        if (quantizedType == ElementType.Int16 && _graph.DefaultOpset < 21)
+        {
+            _graph.OpsetImports.TryAdd(MicrosoftDomain, 1);
+            return new Node(name, "DequantizeLinear", MicrosoftDomain, 1, inputs, [output], new Dictionary<string, Attribute>());
+        }
+        return new Node(name, "DequantizeLinear", "", OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", _graph.DefaultOpset)!.Value,
+            inputs, [output], new Dictionary<string, Attribute>());
     }
 
     private void EmitOnIntegers(Node node, IReadOnlyList<string> inputs, Dequantized parameters)
@@ -39,8 +59,7 @@ public sealed partial class IntegerLowering
             var dequantizeInputs = parameters.ZeroPointName is null
                 ? new[] { quantized, parameters.ScaleName } : new[] { quantized, parameters.ScaleName, parameters.ZeroPointName };
             // The view: dead (and removed) unless something stays float and reads it.
-            _nodes.Add(new Node(FreshName(floatName + "_view"), "DequantizeLinear", "",
-                OperatorRegistry.Default.ResolveVersion("", "DequantizeLinear", _graph.DefaultOpset)!.Value, dequantizeInputs, [floatName], new Dictionary<string, Attribute>()));
+            _nodes.Add(DequantizeNode(FreshName(floatName + "_view"), parameters.Parameters.StorageType, dequantizeInputs, floatName));
             _views[floatName] = parameters with { Quantized = quantized };
         }
         // Added before its views in _nodes order would break topological order, so insert it ahead of them.
@@ -56,7 +75,7 @@ public sealed partial class IntegerLowering
     {
         var x = SourceOf(quantize.Inputs[0]);
         var output = ParametersOf(quantize);
-        if (x is null || output is null || !x.Parameters.IsPerTensor || !output.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || output is null || !x.Parameters.IsPerTensor || !output.IsPerTensor || !IsActivation(x.Parameters) || !IsActivation(output)) return false;
         if (x.Parameters.Equals(output))
         {
             _renamed[quantize.Outputs[0]] = x.Quantized;
@@ -80,18 +99,17 @@ public sealed partial class IntegerLowering
             if (_graph.Outputs.Contains(current)) return null;
             foreach (var consumer in _graph.Consumers(current))
             {
-                if (consumer.Domain.Length != 0) return null;
-                if (consumer.OpType == "QuantizeLinear")
+                if (consumer.OpType == "QuantizeLinear" && IsQdqDomain(consumer.Domain))
                 {
                     if (quantize is not null && !Equals(ParametersOf(quantize), ParametersOf(consumer))) return null;
                     quantize ??= consumer;
                     continue;
                 }
-                if (!DataMovementOps.Names.Contains(consumer.OpType) || consumer.Inputs[0] != current) return null;
+                if (consumer.Domain.Length != 0 || !DataMovementOps.Names.Contains(consumer.OpType) || consumer.Inputs[0] != current) return null;
                 foreach (var output in consumer.Outputs) if (output.Length > 0) pending.Push(output);
             }
         }
-        if (quantize is null || ParametersOf(quantize) is not { IsPerTensor: true } parameters || parameters.StorageType == ElementType.Int32) return null;
+        if (quantize is null || ParametersOf(quantize) is not { IsPerTensor: true } parameters || !IsActivation(parameters)) return null;
         return new Dequantized("", parameters, quantize.Inputs[1], quantize.HasInput(2) ? quantize.Inputs[2] : null);
     }
 
@@ -99,14 +117,14 @@ public sealed partial class IntegerLowering
     private bool LowerReduceMean(Node node)
     {
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsEightBit(x.Parameters)) return false;
         var shape = _graph.Tensor(node.Inputs[0]).Shape;
         var axes = node.OpsetVersion < 18 ? node.GetInts("axes") : node.HasInput(1) ? _graph.Tensor(node.Inputs[1]).ConstantValue?.ToInt64Array() : null;
         if (axes is null || shape.Rank != 4) return false;
         var normalized = axes.Select(a => a < 0 ? a + shape.Rank : a).OrderBy(a => a).ToArray();
         if (!normalized.SequenceEqual([2L, 3L])) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
-        if (result is null) return false;
+        if (result is null || !IsEightBit(result.Value.Output)) return false;
         var (quantize, output, _, _, _) = result.Value;
         var attributes = RequantizationAttributes.Create(_mode, x.Parameters.Scale, null, output, output.QMin, output.QMax);
         attributes["x_zero_point"] = new("x_zero_point", AttributeKind.Int, (long)x.Parameters.ZeroPoint);
@@ -138,9 +156,9 @@ public sealed partial class IntegerLowering
     private bool LowerAveragePool(Node node)
     {
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsEightBit(x.Parameters)) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
-        if (result is null) return false;
+        if (result is null || !IsEightBit(result.Value.Output)) return false;
         var (quantize, output, _, _, _) = result.Value;
         var attributes = node.OpType == "AveragePool"
             ? Copy(node, "auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides")
@@ -154,8 +172,9 @@ public sealed partial class IntegerLowering
 
     private bool LowerConcat(Node node)
     {
+        if (LowerConcatWithConstants(node)) return true;
         var sources = node.Inputs.Select(SourceOf).ToList();
-        if (sources.Any(s => s is null || !s.Parameters.IsPerTensor)) return false;
+        if (sources.Any(s => s is null || !s.Parameters.IsPerTensor || !IsActivation(s.Parameters))) return false;
         if (sources.All(s => s!.Parameters.Equals(sources[0]!.Parameters)))
         {
             EmitOnIntegers(node, sources.Select(s => s!.Quantized).ToList(), sources[0]!);
@@ -165,16 +184,7 @@ public sealed partial class IntegerLowering
         // set of parameters (ShuffleNet's channel shuffle): requantize each input to those parameters first.
         if (DownstreamQuantization(node.Outputs[0]) is { } target)
         {
-            var rescaledInputs = new List<string>();
-            for (int i = 0; i < sources.Count; i++)
-            {
-                var source = sources[i]!;
-                if (source.Parameters.Equals(target.Parameters)) { rescaledInputs.Add(source.Quantized); continue; }
-                var rescaled = FreshName(node.Inputs[i] + "_rescaled");
-                _graph.Tensors[rescaled] = new TensorInfo(rescaled, target.Parameters.StorageType, _graph.Tensor(node.Inputs[i]).Shape, null, target.Parameters);
-                EmitRequantize(source.Quantized, source.Parameters, rescaled, target.Parameters, $"{node.Name}_requantize_{i}");
-                rescaledInputs.Add(rescaled);
-            }
+            var rescaledInputs = sources.Select((source, i) => AtOutputParameters(node, i, source!, target.Parameters)).ToList();
             EmitOnIntegers(node, rescaledInputs, target);
             return true;
         }
@@ -183,16 +193,81 @@ public sealed partial class IntegerLowering
         var (quantize, output, _, _, _) = result.Value;
         if (sources.Any(s => s!.Parameters.StorageType != output.StorageType)) return false;
         var inputs = new List<string>();
-        for (int i = 0; i < sources.Count; i++)
+        for (int i = 0; i < sources.Count; i++) inputs.Add(AtOutputParameters(node, i, sources[i]!, output));
+        _nodes.Add(new Node(node.Name, "Concat", "", node.OpsetVersion, inputs, [quantize.Outputs[0]], node.Attributes));
+        ClaimProducerOf(quantize.Outputs[0]);
+        return true;
+    }
+
+    /// <summary>Concat input <paramref name="index"/>'s integers at the output's parameters <paramref name="output"/>: as they are, or requantized to them.</summary>
+    private string AtOutputParameters(Node node, int index, Dequantized source, QuantizationParameters output)
+    {
+        if (source.Parameters.Equals(output)) return source.Quantized;
+        var rescaled = FreshName(node.Inputs[index] + "_rescaled");
+        _graph.Tensors[rescaled] = new TensorInfo(rescaled, output.StorageType, _graph.Tensor(source.Quantized).Shape, null, output);
+        EmitRequantize(source.Quantized, source.Parameters, rescaled, output, $"{node.Name}_requantize_{index}");
+        return rescaled;
+    }
+
+    /// <summary>
+    /// Q16(Concat(ĉ | x̂, …)) where some inputs are float constants (ViT's class token before the 16-bit residual
+    /// stream): each constant is quantized at the output's parameters — the rounding the QDQ model applies to it
+    /// too — each quantized input is requantized to them where they differ, and the Concat runs on int16. Only for
+    /// an int16 output (integer-only numerics): 8-bit plans keep their float Concat, whose generated code exists.
+    /// </summary>
+    private bool LowerConcatWithConstants(Node node)
+    {
+        if (_mode != NumericsMode.IntegerOnly) return false;
+        var constants = node.Inputs.Select(i => _graph.Tensor(i).ConstantValue is { ElementType: ElementType.Float32 } c ? c : null).ToList();
+        if (constants.All(c => c is null)) return false;
+        var sources = node.Inputs.Select((input, k) => constants[k] is null ? SourceOf(input) : null).ToList();
+        for (int k = 0; k < sources.Count; k++)
+            if (constants[k] is null && (sources[k] is not { Parameters.IsPerTensor: true } source || !IsActivation(source.Parameters))) return false;
+        var result = QuantizedResult(node.Outputs[0], allowActivation: false);
+        if (result is null || result.Value.Output.StorageType != ElementType.Int16) return false;
+        var (quantize, output, _, _, _) = result.Value;
+
+        var inputs = new List<string>();
+        for (int k = 0; k < node.Inputs.Count; k++)
         {
-            var s = sources[i]!;
-            if (s.Parameters.Scale == output.Scale && s.Parameters.ZeroPoint == output.ZeroPoint) { inputs.Add(s.Quantized); continue; }
-            var rescaled = FreshName(node.Inputs[i] + "_rescaled");
-            _graph.Tensors[rescaled] = new TensorInfo(rescaled, output.StorageType, _graph.Tensor(s.Quantized).Shape, null, output);
-            EmitRequantize(s.Quantized, s.Parameters, rescaled, output, $"{node.Name}_requantize_{i}");
-            inputs.Add(rescaled);
+            if (constants[k] is { } constant)
+            {
+                var floats = constant.As<float>();
+                var values = new short[floats.Length];
+                for (int i = 0; i < floats.Length; i++)
+                    values[i] = (short)QuantizationMath.Quantize(floats[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+                var name = _graph.UniqueName(node.Inputs[k] + "_int16");
+                _graph.Tensors[name] = new TensorInfo(name, ElementType.Int16, constant.Shape, Tensor.Create(constant.Shape, values), output);
+                inputs.Add(name);
+                continue;
+            }
+            inputs.Add(AtOutputParameters(node, k, sources[k]!, output));
         }
         _nodes.Add(new Node(node.Name, "Concat", "", node.OpsetVersion, inputs, [quantize.Outputs[0]], node.Attributes));
+        ClaimProducerOf(quantize.Outputs[0]);
+        return true;
+    }
+
+    /// <summary>
+    /// Q16(Gather(T, indices)) of a float constant table T (BERT's embedding lookups written into the 16-bit
+    /// residual stream): Q is element-wise, so it equals Gather(Q16(T), indices) exactly — the table is quantized
+    /// once at the output's parameters and the lookup moves int16 values. Only for an int16 output (integer-only
+    /// numerics), as <see cref="LowerConcatWithConstants"/>.
+    /// </summary>
+    private bool LowerGatherOfConstant(Node node)
+    {
+        if (_mode != NumericsMode.IntegerOnly) return false;
+        var result = QuantizedResult(node.Outputs[0], allowActivation: false);
+        if (result is null || result.Value.Output.StorageType != ElementType.Int16) return false;
+        var (quantize, output, _, _, _) = result.Value;
+        var table = _graph.Tensor(node.Inputs[0]).ConstantValue!;
+        var floats = table.As<float>();
+        var values = new short[floats.Length];
+        for (int i = 0; i < floats.Length; i++)
+            values[i] = (short)QuantizationMath.Quantize(floats[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+        var name = _graph.UniqueName(node.Inputs[0] + "_int16");
+        _graph.Tensors[name] = new TensorInfo(name, ElementType.Int16, table.Shape, Tensor.Create(table.Shape, values), output);
+        _nodes.Add(new Node(node.Name, "Gather", "", node.OpsetVersion, [name, .. node.Inputs.Skip(1)], [quantize.Outputs[0]], node.Attributes));
         ClaimProducerOf(quantize.Outputs[0]);
         return true;
     }

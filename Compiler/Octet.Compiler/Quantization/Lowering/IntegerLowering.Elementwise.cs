@@ -7,7 +7,10 @@ using Attribute = Octet.Compiler.Graph.Attribute;
 
 namespace Octet.Compiler.Quantization.Lowering;
 
-/// <summary>Lowering of element-wise ops: QAdd and QMul with integer rescaling, and any function of one tensor as a 256-entry table.</summary>
+/// <summary>
+/// Lowering of element-wise ops: QAdd (8- or 16-bit operands and output) and QMul (8-bit) with integer
+/// rescaling, and any function of one tensor as a table of one entry per input value (256, or 65,536 for int16).
+/// </summary>
 public sealed partial class IntegerLowering
 {
 
@@ -17,9 +20,12 @@ public sealed partial class IntegerLowering
         var a = SourceOf(node.Inputs[0]);
         var b = SourceOf(node.Inputs[1]);
         if (a is null || b is null || !a.Parameters.IsPerTensor || !b.Parameters.IsPerTensor) return false;
+        if (!IsActivation(a.Parameters) || !IsActivation(b.Parameters)) return false;
+        if (node.OpType == "Mul" && (!IsEightBit(a.Parameters) || !IsEightBit(b.Parameters))) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: node.OpType == "Add");
         if (result is null) return false;
         var (quantize, output, clampMin, clampMax, _) = result.Value;
+        if (node.OpType == "Mul" && !IsEightBit(output)) return false;
         var attributes = new Dictionary<string, Attribute>(StringComparer.Ordinal)
         {
             ["a_zero_point"] = new("a_zero_point", AttributeKind.Int, (long)a.Parameters.ZeroPoint),
@@ -35,11 +41,14 @@ public sealed partial class IntegerLowering
         if (_mode == NumericsMode.IntegerOnly)
         {
             // TFLite's scheme: both inputs are brought to a common scale 2·max(s_a, s_b) / 2^left_shift with
-            // headroom, added exactly, and the sum requantized to the output.
-            const int leftShift = 20;
+            // headroom, added exactly, and the sum requantized to the output. left_shift is 20 for 8-bit operands;
+            // a 16-bit operand leaves room for less (15 when symmetric), the largest the operator accepts as exact.
             double twiceMax = 2.0 * Math.Max(a.Parameters.Scale, b.Parameters.Scale);
             var (am, ashift) = QuantizationMath.ToFixedPoint(a.Parameters.Scale / twiceMax);
             var (bm, bshift) = QuantizationMath.ToFixedPoint(b.Parameters.Scale / twiceMax);
+            int leftShift = QAdd.LargestExactLeftShift(a.Parameters.StorageType, a.Parameters.ZeroPoint, b.Parameters.StorageType, b.Parameters.ZeroPoint,
+                (am, ashift), (bm, bshift));
+            if (leftShift < 0) return false;
             var (om, oshift) = QuantizationMath.ToFixedPoint(twiceMax / ((1 << leftShift) * (double)output.Scale));
             attributes["left_shift"] = new("left_shift", AttributeKind.Int, (long)leftShift);
             attributes["a_multiplier"] = new("a_multiplier", AttributeKind.Int, (long)am);
@@ -66,30 +75,31 @@ public sealed partial class IntegerLowering
     }
 
     /// <summary>
-    /// An element-wise function of one quantized tensor is exactly a 256-entry table: each possible input
-    /// value is dequantized, the function evaluated by its float reference kernel, and quantized once.
+    /// An element-wise function of one quantized tensor is exactly a table of one entry per input value (256,
+    /// or 65,536 for an int16 input): each possible input value is dequantized, the function evaluated by its
+    /// float reference kernel, and quantized once.
     /// </summary>
     private bool LowerTable(Node node)
     {
         if (node.Inputs.Skip(1).Any(i => i.Length > 0 && !_graph.Tensor(i).IsConstant)) return false;
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsActivation(x.Parameters)) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
         if (result is null) return false;
         var output = result.Value.Output;
 
-        int qmin = x.Parameters.QMin;
-        var inputs = new float[256];
-        for (int i = 0; i < 256; i++) inputs[i] = (qmin + i - x.Parameters.ZeroPoint) * x.Parameters.Scale;
+        int qmin = x.Parameters.QMin, entries = Table.EntriesFor(x.Parameters.StorageType);
+        var inputs = new float[entries];
+        for (int i = 0; i < entries; i++) inputs[i] = (qmin + i - x.Parameters.ZeroPoint) * x.Parameters.Scale;
         var definition = OperatorRegistry.Default.Find("", node.OpType)!;
         var probe = new Node(node.Name, node.OpType, "", node.OpsetVersion, node.Inputs, node.Outputs, node.Attributes);
-        var values = new List<Tensor?> { Tensor.Create(new Shape(256), inputs) };
+        var values = new List<Tensor?> { Tensor.Create(new Shape(entries), inputs) };
         values.AddRange(node.Inputs.Skip(1).Select(i => i.Length == 0 ? null : _graph.Tensor(i).ConstantValue));
         var context = new KernelContext(probe, values);
         Analysis.ShapeInference.Guard(node, "table construction", () => definition.Execute(context));
         var y = context.Output(0)!.As<float>();
-        var table = new long[256];
-        for (int i = 0; i < 256; i++) table[i] = QuantizationMath.Quantize(y[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+        var table = new long[entries];
+        for (int i = 0; i < entries; i++) table[i] = QuantizationMath.Quantize(y[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
 
         Emit("Table", [x.Quantized], result.Value.Quantize.Outputs[0], new Dictionary<string, Attribute>(StringComparer.Ordinal)
         {

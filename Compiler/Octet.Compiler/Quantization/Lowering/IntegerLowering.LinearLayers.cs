@@ -7,7 +7,11 @@ using Attribute = Octet.Compiler.Graph.Attribute;
 
 namespace Octet.Compiler.Quantization.Lowering;
 
-/// <summary>Lowering of Conv, Gemm and MatMul: QConv, QGemm, QMatMul, with biases checked or quantized and the input zero point folded in.</summary>
+/// <summary>
+/// Lowering of Conv, Gemm and MatMul: QConv, QGemm, QMatMul, with biases checked or quantized and the input zero
+/// point folded in. QConv takes an 8-bit input; QGemm also an int16 one (its exact int64 path); either may
+/// write an int16 output. Two-activation MatMuls stay 8-bit.
+/// </summary>
 public sealed partial class IntegerLowering
 {
 
@@ -15,8 +19,8 @@ public sealed partial class IntegerLowering
     {
         var x = SourceOf(conv.Inputs[0]);
         var w = SourceOf(conv.Inputs[1]);
-        if (x is null || w is null || !x.Parameters.IsPerTensor || !_graph.Tensor(w.Quantized).IsConstant) return false;
-        if (w.Parameters.StorageType == ElementType.Int32 || !(w.Parameters.IsPerTensor || w.Parameters.Axis == 0)) return false;
+        if (x is null || w is null || !x.Parameters.IsPerTensor || !IsEightBit(x.Parameters) || !_graph.Tensor(w.Quantized).IsConstant) return false;
+        if (!IsEightBit(w.Parameters) || !(w.Parameters.IsPerTensor || w.Parameters.Axis == 0)) return false;
         var bias = conv.HasInput(2) ? BiasOf(conv.Inputs[2], x.Parameters, w.Parameters) : null;
         if (conv.HasInput(2) && bias is null) return false;
         var result = QuantizedResult(conv.Outputs[0], allowActivation: true);
@@ -34,7 +38,7 @@ public sealed partial class IntegerLowering
             RequantizationAttributes.Add(attributes, a);
         var weightValues = _graph.Tensor(w.Quantized).ConstantValue!;
         int perChannel = (int)(weightValues.ElementCount / channels);
-        var folded = FoldBias(bias, weightValues, PerChannel(w.Parameters.ZeroPoints, channels), channels, i => i / perChannel, x.Parameters.ZeroPoint, conv.Name);
+        var folded = FoldBias(bias, weightValues, PerChannel(w.Parameters.ZeroPoints, channels), channels, i => i / perChannel, x.Parameters.ZeroPoint, conv);
         attributes[FoldedBias.AttributeName] = new Attribute(FoldedBias.AttributeName, AttributeKind.Int, 1L);
         Emit("QConv", [x.Quantized, w.Quantized, folded], quantize.Outputs[0], attributes, conv.Name);
         return true;
@@ -67,16 +71,16 @@ public sealed partial class IntegerLowering
     {
         var a = SourceOf(node.Inputs[0]);
         var b = SourceOf(node.Inputs[1]);
-        if (a is null || b is null || !a.Parameters.IsPerTensor) return false;
+        if (a is null || b is null || !a.Parameters.IsPerTensor || !IsActivation(a.Parameters)) return false;
         var bInfo = _graph.Tensor(b.Quantized);
 
         if (node.OpType == "MatMul" && !bInfo.IsConstant)
         {
-            // Two activations (e.g. attention's Q·Kᵀ): per-tensor parameters on both sides.
-            if (!b.Parameters.IsPerTensor) return false;
+            // Two activations (e.g. attention's Q·Kᵀ): per-tensor 8-bit parameters on both sides and the output.
+            if (!b.Parameters.IsPerTensor || !IsEightBit(a.Parameters) || !IsEightBit(b.Parameters)) return false;
             if (LowerShiftAttention(node, a, b)) return true;
             var r = QuantizedResult(node.Outputs[0], allowActivation: false);
-            if (r is null) return false;
+            if (r is null || !IsEightBit(r.Value.Output)) return false;
             var attrs = new Dictionary<string, Attribute>(StringComparer.Ordinal)
             {
                 ["a_zero_point"] = new("a_zero_point", AttributeKind.Int, (long)a.Parameters.ZeroPoint),
@@ -88,7 +92,7 @@ public sealed partial class IntegerLowering
             return true;
         }
 
-        if (!bInfo.IsConstant || bInfo.Shape.Rank != 2 || b.Parameters.StorageType == ElementType.Int32) return false;
+        if (!bInfo.IsConstant || bInfo.Shape.Rank != 2 || !IsEightBit(b.Parameters)) return false;
         bool transB = node.OpType == "Gemm" && node.GetInt("transB", 0) != 0;
         if (node.OpType == "Gemm" && (node.GetInt("transA", 0) != 0 || node.GetFloat("alpha", 1) != 1 || node.GetFloat("beta", 1) != 1)) return false;
         // Weight channels are the output columns N: axis 1 of [K, N], or axis 0 of a transposed [N, K].
@@ -117,7 +121,8 @@ public sealed partial class IntegerLowering
         };
         foreach (var attr in RequantizationAttributes.Create(_mode, a.Parameters.Scale, PerChannelScales(b.Parameters, n), output, clampMin, clampMax).Values)
             attributes[attr.Name] = attr;
-        var folded = FoldBias(bias, weights, PerChannel(b.Parameters.ZeroPoints, n), n, i => i % n, a.Parameters.ZeroPoint, node.Name);
+        var folded = FoldBias(bias, weights, PerChannel(b.Parameters.ZeroPoints, n), n, i => i % n, a.Parameters.ZeroPoint, node,
+            exact: a.Parameters.StorageType == ElementType.Int16);
         attributes[FoldedBias.AttributeName] = new Attribute(FoldedBias.AttributeName, AttributeKind.Int, 1L);
         Emit("QGemm", [a.Quantized, weightName, folded], quantize.Outputs[0], attributes, node.Name);
         return true;
@@ -160,7 +165,12 @@ public sealed partial class IntegerLowering
         var f = floatBias.As<float>();
         var q = new int[f.Length];
         for (int c = 0; c < f.Length; c++)
-            q[c] = (int)Math.Clamp(Math.Round(f[c] / (double)(x.Scale * w.Scales[w.IsPerTensor ? 0 : c]), MidpointRounding.ToEven), int.MinValue, int.MaxValue);
+        {
+            double scaled = Math.Round(f[c] / (double)(x.Scale * w.Scales[w.IsPerTensor ? 0 : c]), MidpointRounding.ToEven);
+            // A 16-bit input's fine step can make a large bias leave int32: keep the layer float rather than saturate it.
+            if (x.StorageType == ElementType.Int16 && (scaled > int.MaxValue || scaled < int.MinValue)) return null;
+            q[c] = (int)Math.Clamp(scaled, int.MinValue, int.MaxValue);
+        }
         var name = _graph.UniqueName(tensor + "_int32");
         _graph.Tensors[name] = TensorInfo.ForConstant(name, Tensor.Create(floatBias.Shape, q));
         return name;
@@ -169,13 +179,29 @@ public sealed partial class IntegerLowering
     /// <summary>
     /// The bias with the input zero point's term folded in, B' = B − x_zp·Σ(w − w_zp) per output channel, as a
     /// new int32 constant (see <see cref="FoldedBias"/>): the plan's constants are what generated kernels use.
+    /// With <paramref name="exact"/> (QGemm's int16 A, whose int64 accumulation must not wrap) B' is computed in
+    /// int64 and must fit int32, else the layer is refused naming it.
     /// </summary>
-    private string FoldBias(string? bias, Tensor weights, long[] weightZeroPoints, int channels, Func<int, int> channelOf, int xZeroPoint, string layer)
+    private string FoldBias(string? bias, Tensor weights, long[] weightZeroPoints, int channels, Func<int, int> channelOf, int xZeroPoint, Node layer, bool exact = false)
     {
         var zeroPoints = weightZeroPoints.Select(z => (int)z).ToArray();
-        var sums = FoldedBias.WeightSums(weights, zeroPoints, channels, channelOf);
-        var folded = FoldedBias.Apply(bias is null ? null : _graph.Tensor(bias).ConstantValue!.As<int>(), sums, xZeroPoint, -1);
-        var name = _graph.UniqueName(layer + "_bias_folded");
+        var biasValues = bias is null ? null : _graph.Tensor(bias).ConstantValue!.As<int>();
+        int[] folded;
+        if (exact)
+        {
+            var sums = FoldedBias.WideWeightSums(weights, zeroPoints, channels, channelOf);
+            folded = new int[channels];
+            for (int c = 0; c < channels; c++)
+            {
+                long value = (biasValues?[c] ?? 0) - (long)xZeroPoint * sums[c];
+                if (value is < int.MinValue or > int.MaxValue)
+                    throw OctetException.AtNode(layer,
+                        $"the bias of output column {c} with the int16 input zero point {xZeroPoint} folded in is {value:N0}, outside int32");
+                folded[c] = (int)value;
+            }
+        }
+        else folded = FoldedBias.Apply(biasValues, FoldedBias.WeightSums(weights, zeroPoints, channels, channelOf), xZeroPoint, -1);
+        var name = _graph.UniqueName(layer.Name + "_bias_folded");
         _graph.Tensors[name] = TensorInfo.ForConstant(name, Tensor.Create(new Shape(channels), folded));
         return name;
     }

@@ -1,3 +1,4 @@
+using Octet.Compiler.Diagnostics;
 using Octet.Compiler.Graph;
 using Octet.Compiler.Operators.Integer;
 using Octet.Compiler.Quantization.Config;
@@ -11,9 +12,12 @@ namespace Octet.Compiler.Quantization.Lowering;
 /// <list type="bullet">
 /// <item>Q(Softmax(x̂)) over the last axis → ISoftmax (fixed output scale 1/256), followed by a Requantize
 /// when the config quantized the softmax output differently;</item>
-/// <item>Q(LayerNormalization(x̂, γ, β)) over the last axis with constant γ, β → ILayerNorm;</item>
-/// <item>Q(Gelu(x̂)) → IGelu (shiftgelu or ibert) or the exact Table, as <see cref="TransformerLoweringOptions.Gelu"/> says.</item>
+/// <item>Q(LayerNormalization(x̂, γ, β)) over the last axis with constant γ, β → ILayerNorm (8- or 16-bit input
+/// and output; C ≤ 1,290 for an int16 input);</item>
+/// <item>Q(Gelu(x̂)) → IGelu (shiftgelu or ibert) or the exact Table, as <see cref="TransformerLoweringOptions.Gelu"/> says;
+/// an int16 input always becomes the exact 65,536-entry Table (IGelu is 8-bit).</item>
 /// </list>
+/// Softmax and attention stay 8-bit: they are matched on 8-bit tensors only.
 /// </summary>
 public sealed partial class IntegerLowering
 {
@@ -21,13 +25,13 @@ public sealed partial class IntegerLowering
     {
         if (_mode != NumericsMode.IntegerOnly) return false;
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsEightBit(x.Parameters)) return false;
         var shape = _graph.Tensor(node.Inputs[0]).Shape;
         // Softmax-13 normalizes one axis; before 13 it flattens axis.. — the same when axis is the last one.
         int axis = (int)node.GetInt("axis", node.OpsetVersion < 13 ? 1 : -1);
         if (shape.Rank == 0 || (axis < 0 ? axis + shape.Rank : axis) != shape.Rank - 1) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
-        if (result is null) return false;
+        if (result is null || !IsEightBit(result.Value.Output)) return false;
         var (quantize, output, _, _, _) = result.Value;
 
         var attributes = ISoftmax.Create(_transformer.Softmax, x.Parameters.Scale, output.StorageType);
@@ -57,15 +61,15 @@ public sealed partial class IntegerLowering
         var softmax = _graph.Producer(quantize.Inputs[0]);
         if (softmax is not { OpType: "Softmax", Domain: "" }) return false;
         var scores = SourceOf(softmax.Inputs[0]);
-        if (scores is null || !scores.Parameters.IsPerTensor || scores.Parameters.StorageType == ElementType.Int32) return false;
+        if (scores is null || !scores.Parameters.IsPerTensor || !IsEightBit(scores.Parameters)) return false;
         var scoreShape = _graph.Tensor(softmax.Inputs[0]).Shape;
         var valueShape = _graph.Tensor(matMul.Inputs[1]).Shape;
         int axis = (int)softmax.GetInt("axis", softmax.OpsetVersion < 13 ? 1 : -1);
         if (scoreShape.Rank < 2 || (axis < 0 ? axis + scoreShape.Rank : axis) != scoreShape.Rank - 1 || valueShape.Rank != scoreShape.Rank) return false;
         for (int d = 0; d < scoreShape.Rank - 2; d++) if (scoreShape[d] != valueShape[d]) return false; // no broadcasting
-        if (v.Parameters.StorageType == ElementType.Int32) return false;
+        if (!IsEightBit(v.Parameters)) return false;
         var result = QuantizedResult(matMul.Outputs[0], allowActivation: false);
-        if (result is null) return false;
+        if (result is null || !IsEightBit(result.Value.Output)) return false;
         var attributes = IShiftAttention.Create(_transformer.Softmax, _transformer.SoftmaxQuantizer, _transformer.SoftmaxLogBits,
             scores.Parameters.Scale, v.Parameters, result.Value.Output);
         Emit("IShiftAttention", [scores.Quantized, v.Quantized], result.Value.Quantize.Outputs[0], attributes, matMul.Name);
@@ -77,11 +81,15 @@ public sealed partial class IntegerLowering
         if (_mode != NumericsMode.IntegerOnly) return false;
         if (node.Outputs.Skip(1).Any(o => o.Length > 0)) return false; // Mean / InvStdDev would stay float
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsActivation(x.Parameters)) return false;
         var shape = _graph.Tensor(node.Inputs[0]).Shape;
         int axis = (int)node.GetInt("axis", -1);
         if (shape.Rank == 0 || (axis < 0 ? axis + shape.Rank : axis) != shape.Rank - 1) return false;
         int channels = shape[^1];
+        if (channels > ILayerNorm.MaxChannelsFor(x.Parameters.StorageType))
+            throw OctetException.AtNode(node,
+                $"LayerNormalization over {channels} channels of a {x.Parameters.StorageType.OnnxName()} input: ILayerNorm takes at most " +
+                $"{ILayerNorm.MaxChannelsFor(x.Parameters.StorageType)} (Σ c² must fit int64); quantize this input to 8 bits");
         var gamma = PerChannelConstant(node.Inputs[1], channels);
         var beta = node.HasInput(2) ? PerChannelConstant(node.Inputs[2], channels) : null;
         if (gamma is null || (node.HasInput(2) && beta is null)) return false;
@@ -98,11 +106,21 @@ public sealed partial class IntegerLowering
         if (_mode != NumericsMode.IntegerOnly || _transformer.Gelu == TransformerLoweringOptions.TableMethod) return LowerTable(node);
         // IGelu implements the erf definition (ibert) or x·σ(1.702x) (shiftgelu), either an approximation of both forms.
         var x = SourceOf(node.Inputs[0]);
-        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsActivation(x.Parameters)) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
         if (result is null) return false;
+        // IGelu is 8-bit; a 16-bit input or output is the exact table.
+        if (!IsEightBit(x.Parameters) || !IsEightBit(result.Value.Output)) return LowerTable(node);
         Emit("IGelu", [x.Quantized], result.Value.Quantize.Outputs[0], IGelu.Create(_transformer.Gelu, x.Parameters, result.Value.Output), node.Name);
         return true;
+    }
+
+    /// <summary>Symmetric int16 parameters of a constant's range: zero point 0, ±max|v| on [−32767, 32767] (scale 1 when all zero).</summary>
+    private static QuantizationParameters SymmetricInt16(float[] values)
+    {
+        float absMax = values.Length == 0 ? 0 : values.Max(MathF.Abs);
+        float scale = absMax / 32767f;
+        return QuantizationParameters.PerTensor(ElementType.Int16, scale > 0 && float.IsFinite(scale) ? scale : 1f, 0);
     }
 
     /// <summary>A float constant broadcast to <paramref name="channels"/> values along the last axis, or null.</summary>
@@ -133,7 +151,7 @@ public sealed partial class IntegerLowering
         int xIndex = 1 - constantIndex;
         var constant = _graph.Tensor(node.Inputs[constantIndex]).ConstantValue!;
         var x = SourceOf(node.Inputs[xIndex]);
-        if (x is null || !x.Parameters.IsPerTensor || x.Parameters.StorageType == ElementType.Int32) return false;
+        if (x is null || !x.Parameters.IsPerTensor || !IsActivation(x.Parameters)) return false;
         if (_graph.Tensor(node.Outputs[0]).Shape != _graph.Tensor(node.Inputs[xIndex]).Shape) return false; // no broadcasting x up
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
         if (result is null) return false;
@@ -141,17 +159,18 @@ public sealed partial class IntegerLowering
 
         if (constant.ElementCount == 1)
         {
-            var inputs = new float[256];
-            for (int i = 0; i < 256; i++) inputs[i] = (x.Parameters.QMin + i - x.Parameters.ZeroPoint) * x.Parameters.Scale;
+            int entries = Table.EntriesFor(x.Parameters.StorageType);
+            var inputs = new float[entries];
+            for (int i = 0; i < entries; i++) inputs[i] = (x.Parameters.QMin + i - x.Parameters.ZeroPoint) * x.Parameters.Scale;
             var definition = Operators.OperatorRegistry.Default.Find("", node.OpType)!;
             var values = new List<Tensor?> { null, null };
-            values[xIndex] = Tensor.Create(new Shape(256), inputs);
+            values[xIndex] = Tensor.Create(new Shape(entries), inputs);
             values[constantIndex] = constant.Reshape(Shape.Scalar);
             var context = new Operators.KernelContext(node, values);
             Analysis.ShapeInference.Guard(node, "table construction", () => definition.Execute(context));
             var y = context.Output(0)!.As<float>();
-            var table = new long[256];
-            for (int i = 0; i < 256; i++) table[i] = QuantizationMath.Quantize(y[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+            var table = new long[entries];
+            for (int i = 0; i < entries; i++) table[i] = QuantizationMath.Quantize(y[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
             Emit("Table", [x.Quantized], result.Value.Quantize.Outputs[0], new Dictionary<string, Attribute>(StringComparer.Ordinal)
             {
                 ["table"] = new("table", AttributeKind.Ints, table),
@@ -160,15 +179,25 @@ public sealed partial class IntegerLowering
             return true;
         }
         if (node.OpType is not ("Add" or "Mul")) return false;
+        if (node.OpType == "Mul" && !IsEightBit(x.Parameters)) return false;
 
-        // The constant as an int8 tensor at its own range, registered as a dequantized view so QAdd/QMul see two quantized operands.
+        // The constant as a tensor of x's type at its own range, registered as a dequantized view so QAdd/QMul
+        // see two quantized operands. An int16 x (the residual stream, e.g. a position embedding added to it)
+        // gets an int16 constant, symmetric as 16-bit activations are.
         var floats = constant.As<float>();
-        var parameters = QuantizationMath.FromRange(floats.Min(), floats.Max(), x.Parameters.StorageType, symmetric: false);
+        var parameters = x.Parameters.StorageType == ElementType.Int16
+            ? SymmetricInt16(floats)
+            : QuantizationMath.FromRange(floats.Min(), floats.Max(), x.Parameters.StorageType, symmetric: false);
         var quantized = Tensor.Zeros(parameters.StorageType, constant.Shape);
         for (int i = 0; i < floats.Length; i++)
         {
             int q = QuantizationMath.Quantize(floats[i], parameters.Scale, parameters.ZeroPoint, parameters.QMin, parameters.QMax);
-            if (parameters.StorageType == ElementType.Int8) quantized.As<sbyte>()[i] = (sbyte)q; else quantized.As<byte>()[i] = (byte)q;
+            switch (parameters.StorageType)
+            {
+                case ElementType.Int8: quantized.As<sbyte>()[i] = (sbyte)q; break;
+                case ElementType.Int16: quantized.As<short>()[i] = (short)q; break;
+                default: quantized.As<byte>()[i] = (byte)q; break;
+            }
         }
         var name = node.Inputs[constantIndex];
         var quantizedName = _graph.UniqueName(name + "_quantized");
@@ -176,8 +205,12 @@ public sealed partial class IntegerLowering
         var scaleName = _graph.UniqueName(name + "_scale");
         _graph.Tensors[scaleName] = TensorInfo.ForConstant(scaleName, Tensor.Scalar(parameters.Scale));
         var zeroPointName = _graph.UniqueName(name + "_zero_point");
-        _graph.Tensors[zeroPointName] = TensorInfo.ForConstant(zeroPointName, parameters.StorageType == ElementType.Int8
-            ? Tensor.Scalar((sbyte)parameters.ZeroPoint) : Tensor.Scalar((byte)parameters.ZeroPoint));
+        _graph.Tensors[zeroPointName] = TensorInfo.ForConstant(zeroPointName, parameters.StorageType switch
+        {
+            ElementType.Int8 => Tensor.Scalar((sbyte)parameters.ZeroPoint),
+            ElementType.Int16 => Tensor.Scalar((short)parameters.ZeroPoint),
+            _ => Tensor.Scalar((byte)parameters.ZeroPoint),
+        });
         _views[name] = new Dequantized(quantizedName, parameters, scaleName, zeroPointName);
         if (LowerBinary(node)) return true;
         _views.Remove(name);

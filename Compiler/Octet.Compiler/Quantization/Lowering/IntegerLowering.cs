@@ -27,6 +27,16 @@ namespace Octet.Compiler.Quantization.Lowering;
 /// parameters differ); Q(AveragePool | GlobalAveragePool(x̂)) → QAveragePool | QGlobalAveragePool;</item>
 /// <item>Q(Concat(x̂₁, …)) → Concat of the inputs, each requantized to the output's parameters when they differ.</item>
 /// </list>
+/// <para>16-bit activations (integer-only transformers): DequantizeLinear / QuantizeLinear of int16 tensors (ONNX
+/// opset ≥ 21 or the com.microsoft forms) lower by the same patterns wherever the integer operator takes int16
+/// (see each operator's doc): QGemm with an int16 A (int64 accumulation), QConv / QGemm writing an int16 output,
+/// QAdd of int16 operands (with the largest exact <c>left_shift</c>, <see cref="QAdd.LargestExactLeftShift"/>),
+/// ILayerNorm int16 → int16 / 8-bit, Table of 65,536 entries for an int16 input, data movement on int16, and the
+/// 8-bit copy of a 16-bit tensor, Q8(DQ16(x)), as Requantize int16 → int8. Operators that stay 8-bit (Softmax,
+/// GELU's IGelu, attention's QMatMul, QMul, pooling) are only matched on 8-bit tensors; an int16 GELU input becomes
+/// the exact Table instead of IGelu. Two constants written into a 16-bit stream are quantized at compile time
+/// instead of staying float: a Concat input (ViT's class token) and a Gather table (BERT's embeddings), each at the
+/// int16 output's parameters — exactly the QDQ model's rounding of them.</para>
 /// </remarks>
 public sealed partial class IntegerLowering
 {
@@ -94,8 +104,9 @@ public sealed partial class IntegerLowering
 
     private bool TryLower(Node node)
     {
+        // int16 QuantizeLinear may be ONNX Runtime's com.microsoft form (opsets before 21): a Q∘DQ pair all the same.
+        if (node.OpType == "QuantizeLinear" && IsQdqDomain(node.Domain)) return LowerQuantizeOfView(node);
         if (node.Domain.Length != 0) return false;
-        if (node.OpType == "QuantizeLinear") return LowerQuantizeOfView(node);
         if (node.OpType == "ReduceMean") return LowerReduceMean(node);
         // The single QuantizeLinear the op's value reaches, possibly through a fusible activation.
         return node.OpType switch
@@ -106,6 +117,7 @@ public sealed partial class IntegerLowering
             "Add" or "Mul" => LowerBinary(node),
             "AveragePool" or "GlobalAveragePool" => LowerAveragePool(node),
             "Concat" => LowerConcat(node),
+            "Gather" when _graph.Tensor(node.Inputs[0]).ConstantValue is { ElementType: ElementType.Float32 } => LowerGatherOfConstant(node),
             "Softmax" => LowerSoftmax(node),
             "LayerNormalization" => LowerLayerNorm(node),
             "Gelu" => LowerGelu(node),
@@ -137,7 +149,7 @@ public sealed partial class IntegerLowering
         var quantizedType = qdq.OpType == "QuantizeLinear"
             ? (qdq.HasInput(2) ? _graph.Tensor(qdq.Inputs[2]).ElementType : ElementType.UInt8)
             : _graph.Tensor(qdq.Inputs[0]).ElementType;
-        if (quantizedType is not (ElementType.Int8 or ElementType.UInt8 or ElementType.Int32)) return null;
+        if (quantizedType is not (ElementType.Int8 or ElementType.UInt8 or ElementType.Int16 or ElementType.Int32)) return null;
         int[] zeroPoints;
         if (qdq.HasInput(2))
         {
@@ -223,6 +235,19 @@ public sealed partial class IntegerLowering
         var activation = _graph.Producer(quantize.Inputs[0]);
         if (activation is not null && activation.OpType is "Relu" or "Clip" && !_nodes.Contains(activation)) _absorbed.Add(activation);
     }
+
+    /// <summary>The domains QuantizeLinear / DequantizeLinear come in: ONNX's, and ONNX Runtime's com.microsoft (int16 before opset 21).</summary>
+    private static bool IsQdqDomain(string domain) => domain.Length == 0 || domain == MicrosoftDomain;
+
+    private const string MicrosoftDomain = "com.microsoft";
+
+    /// <summary>int8 or uint8: what the operators that stay 8-bit take and write.</summary>
+    private static bool IsEightBit(QuantizationParameters parameters) =>
+        parameters.StorageType is ElementType.Int8 or ElementType.UInt8;
+
+    /// <summary>int8, uint8 or int16: a quantized activation (not an int32 bias).</summary>
+    private static bool IsActivation(QuantizationParameters parameters) =>
+        parameters.StorageType is ElementType.Int8 or ElementType.UInt8 or ElementType.Int16;
 
     private string FreshName(string stem) => _graph.UniqueName($"{stem}__{_nextName++}");
 

@@ -24,8 +24,8 @@ namespace Octet.Generator.Emit.DataMovement
             var y = context.Output(0);
             if (!Checks.Layout(context, x) || !Checks.Layout(context, y) || !Checks.Size(context, x)) return;
 
-            var dataTypes = quantize ? new[] { "float32", "int32" } : new[] { "int8", "uint8", "int32" };
-            var resultTypes = quantize ? new[] { "int8", "uint8" } : new[] { "float32" };
+            var dataTypes = quantize ? new[] { "float32", "int32" } : new[] { "int8", "uint8", "int16", "int32" };
+            var resultTypes = quantize ? new[] { "int8", "uint8", "int16" } : new[] { "float32" };
             if (!dataTypes.Contains(x.ElementType) || !resultTypes.Contains(y.ElementType))
             {
                 context.Unsupported($"{x.ElementType} → {y.ElementType}; supported: {string.Join("/", dataTypes)} → {string.Join("/", resultTypes)}");
@@ -52,10 +52,17 @@ namespace Octet.Generator.Emit.DataMovement
                     return;
                 }
                 context.Code.Line("// Per tensor.");
-                context.Code.Line($"global::Octet.Runtime.DataMovement.EdgeQuantization.{method}({context.Span(x)}, {context.Span(y)}, {Scalar(context, scale)}, {(zeroPoint == null ? "0" : Scalar(context, zeroPoint))});");
+                // int16 (a model whose 16-bit head output is dequantized last) has its own runtime class, same ONNX rules.
+                string runtimeClass = integerType == "int16" ? "global::Octet.Runtime.Int16.WideQuantization" : "global::Octet.Runtime.DataMovement.EdgeQuantization";
+                context.Code.Line($"{runtimeClass}.{method}({context.Span(x)}, {context.Span(y)}, {Scalar(context, scale)}, {(zeroPoint == null ? "0" : Scalar(context, zeroPoint))});");
                 return;
             }
 
+            if (integerType == "int16")
+            {
+                context.Unsupported($"per-axis {context.Op.OpType} of int16 tensor '{(quantize ? y : x).Name}' is not supported (int16 activations are per tensor)");
+                return;
+            }
             int rank = x.Shape.Count;
             int axis = Checks.NormalizeAxis(context, context.Int("axis", 1), rank);
             if (axis < 0) return;

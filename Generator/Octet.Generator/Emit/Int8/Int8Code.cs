@@ -35,10 +35,22 @@ namespace Octet.Generator.Emit.Int8
         /// <summary>A float32 literal that the C# compiler turns back into exactly <paramref name="value"/>.</summary>
         public static string Float(float value) => Literals.Float(value);
 
-        /// <summary>The 8-bit range of a plan element type ("int8" or "uint8").</summary>
-        public static (int Min, int Max) Range(string elementType) => elementType == "int8" ? (-128, 127) : (0, 255);
+        /// <summary>The value range of a quantized plan element type ("int8", "uint8" or "int16").</summary>
+        public static (int Min, int Max) Range(string elementType) =>
+            elementType == "int8" ? (-128, 127) : elementType == "int16" ? (short.MinValue, short.MaxValue) : (0, 255);
 
         public static bool IsEightBit(string elementType) => elementType == "int8" || elementType == "uint8";
+
+        /// <summary>
+        /// A quantized activation type: 8-bit, or int16 (the 16-bit residual stream of an integer transformer, see
+        /// docs/integer-transformers.md). Only the emitters that state it accept int16; the others keep <see cref="IsEightBit"/>.
+        /// </summary>
+        public static bool IsQuantized(string elementType) => IsEightBit(elementType) || elementType == "int16";
+
+        /// <summary>The plan element type of an ONNX <c>y_type</c> code: 2 uint8, 3 int8, 5 int16.</summary>
+        public static string OutputType(long typeCode) =>
+            typeCode == 2 ? "uint8" : typeCode == 3 ? "int8" : typeCode == 5 ? "int16"
+            : throw new EmitException($"y_type={typeCode}; expected 2 (uint8), 3 (int8) or 5 (int16)");
 
         /// <summary>
         /// Declares a constant local span (<c>ReadOnlySpan&lt;T&gt; name = [ ... ];</c>): the compiler stores the
@@ -114,6 +126,13 @@ namespace Octet.Generator.Emit.Int8
             var (min, max) = Range(elementType);
             if (value < min || value > max)
                 throw new EmitException($"attribute '{name}' = {value} is outside the {elementType} range [{min}, {max}]");
+        }
+
+        /// <summary>Requires an 8-bit or int16 tensor.</summary>
+        public static void ExpectQuantized(PlanTensor tensor, string role)
+        {
+            if (!IsQuantized(tensor.ElementType))
+                throw new EmitException($"{role} '{tensor.Name}' is {tensor.ElementType}; expected int8, uint8 or int16");
         }
 
         /// <summary>Requires an 8-bit tensor.</summary>

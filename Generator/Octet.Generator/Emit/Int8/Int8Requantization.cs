@@ -26,8 +26,11 @@ namespace Octet.Generator.Emit.Int8
         }
 
         public bool IsFixedPoint { get; }
-        /// <summary>"int8" or "uint8".</summary>
+        /// <summary>"int8", "uint8" or "int16" (y_type 5: a layer writing the 16-bit residual stream).</summary>
         public string OutputType { get; }
+
+        /// <summary>True for an int16 output: row requantization goes to <c>Octet.Runtime.Int16.WideRequantizeRow</c>.</summary>
+        public bool IsWide => OutputType == "int16";
         public int ZeroPoint { get; }
         public int ClampMin { get; }
         public int ClampMax { get; }
@@ -45,8 +48,7 @@ namespace Octet.Generator.Emit.Int8
             bool fixedPoint = mode == "fixed-point";
             if (!fixedPoint && mode != "float") throw new EmitException($"requant=\"{mode}\"; expected \"fixed-point\" or \"float\"");
             long typeCode = context.Int("y_type", 0);
-            string type = typeCode == 2 ? "uint8" : typeCode == 3 ? "int8"
-                : throw new EmitException($"y_type={typeCode}; expected 2 (uint8) or 3 (int8)");
+            string type = Int8Code.OutputType(typeCode);
             if (output.ElementType != type)
                 throw new EmitException($"y_type says {type} but output '{output.Name}' is {output.ElementType}");
             var (min, max) = Int8Code.Range(type);
@@ -156,7 +158,9 @@ namespace Octet.Generator.Emit.Int8
         {
             if (rows != null) products = $"{products}, {productStride}";
             string tail = rows == null ? $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output});" : $"{ZeroPoint}, {ClampMin}, {ClampMax}, {output}, {outputStride}, {rows}, {count});";
-            return $"{Int8Code.Runtime}RequantizeRow.{(IsFixedPoint ? "FixedPoint" : "Float")}({products}, {ChannelArguments(bias, first, count)}, {tail}";
+            // The int16 row kernel has the 8-bit one's signature with a Span<short> output.
+            string kernel = IsWide ? "global::Octet.Runtime.Int16.WideRequantizeRow." : $"{Int8Code.Runtime}RequantizeRow.";
+            return $"{kernel}{(IsFixedPoint ? "FixedPoint" : "Float")}({products}, {ChannelArguments(bias, first, count)}, {tail}";
         }
 
         /// <summary>
@@ -175,7 +179,7 @@ namespace Octet.Generator.Emit.Int8
         /// True when <c>Int8Gemm.MultiplyRequantize</c> can requantize the products in its registers: fixed point with
         /// right shifts only (its vector form; <c>Int8Gemm.FusableShifts</c> checks the same at run time).
         /// </summary>
-        public bool FusesIntoGemm => IsFixedPoint && Shifts.All(s => s <= 30);
+        public bool FusesIntoGemm => IsFixedPoint && !IsWide && Shifts.All(s => s <= 30);
 
         /// <summary>
         /// A statement multiplying rows by a packed weight panel and requantizing the products straight into the output

@@ -39,6 +39,8 @@ namespace Octet.Generator.Emit.Int8
             var b = context.HasInput(2) ? context.Input(2) : null;
             var y = context.Output(0);
             if (x.Shape.Count != 4 || w.Shape.Count != 4 || y.Shape.Count != 4 || x.Layout != "NHWC" || y.Layout != "NHWC") return false;
+            // DepthwiseConvolution writes 8-bit outputs; an int16 output takes QConvEmitter's general depthwise path.
+            if (!Int8Code.IsEightBit(y.ElementType)) return false;
             if (w.Layout != "OHWI" && !(w.Layout == "rowmajor" && w.Shape[2] * w.Shape[3] == 1)) return false;
             int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3];
             int m = w.Shape[0], cg = w.Shape[1], kh = w.Shape[2], kw = w.Shape[3];

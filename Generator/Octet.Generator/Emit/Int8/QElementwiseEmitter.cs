@@ -13,8 +13,11 @@ namespace Octet.Generator.Emit.Int8
     /// <c>((a − a_zp) · a_scale + (b − b_zp) · b_scale) / y_scale</c> in float32, rounded half to even.</item>
     /// <item><c>octet.QMul</c>: <c>(a − a_zp)(b − b_zp)</c> requantized.</item>
     /// <item><c>octet.Requantize</c>: <c>x − x_zp</c> requantized (to another scale or 8-bit type).</item>
-    /// <item><c>octet.Table</c>: a 256-entry lookup, entry i for the i-th smallest input value.</item>
+    /// <item><c>octet.Table</c>: a 256-entry lookup, entry i for the i-th smallest input value; for an int16 input a
+    /// 65,536-entry table, which the compiler moves from the <c>table</c> attribute into the weights blob as the op's
+    /// second input (docs/model-plan.md), so that 128 KiB of values never become a source literal.</item>
     /// </list>
+    /// QAdd, Requantize and Table also take int16 operands and outputs (the 16-bit residual stream); QMul stays 8-bit.
     /// Operands broadcast (ONNX rules) and may be rowmajor or NHWC (see <see cref="ElementwiseLoops"/>). Each element
     /// is read before the output element is written, so the output may share the input's bytes (in-place).
     /// </summary>
@@ -26,12 +29,17 @@ namespace Octet.Generator.Emit.Int8
         {
             string op = context.Op.OpType;
             int inputCount = op == "octet.QAdd" || op == "octet.QMul" ? 2 : 1;
-            if (context.Op.Inputs.Count != inputCount || Enumerable.Range(0, inputCount).Any(i => !context.HasInput(i)))
+            // A wide Table reads its 65,536 entries from a second (constant) input.
+            bool wideTable = op == "octet.Table" && context.Op.Inputs.Count == 2;
+            if (context.Op.Inputs.Count != inputCount + (wideTable ? 1 : 0) || Enumerable.Range(0, inputCount).Any(i => !context.HasInput(i)))
                 throw new EmitException($"expected {inputCount} input(s)");
             var inputs = Enumerable.Range(0, inputCount).Select(context.Input).ToList();
             var y = context.Output(0);
-            for (int i = 0; i < inputs.Count; i++) Int8Code.ExpectEightBit(inputs[i], $"input {i}");
-            Int8Code.ExpectEightBit(y, "output");
+            // QAdd, Requantize and Table take the 16-bit residual stream; QMul stays 8-bit (as the compiler's QMul).
+            bool acceptsInt16 = op != "octet.QMul";
+            for (int i = 0; i < inputs.Count; i++)
+                if (acceptsInt16) Int8Code.ExpectQuantized(inputs[i], $"input {i}"); else Int8Code.ExpectEightBit(inputs[i], $"input {i}");
+            if (acceptsInt16) Int8Code.ExpectQuantized(y, "output"); else Int8Code.ExpectEightBit(y, "output");
             Int8Code.Count(y);
             var loops = ElementwiseLoops.Plan(y, inputs);
             string[] names = inputCount == 2 ? new[] { "a", "b" } : new[] { "x" };
@@ -41,7 +49,7 @@ namespace Octet.Generator.Emit.Int8
                 "octet.QAdd" => QAdd(context, inputs, y, loops),
                 "octet.QMul" => QMul(context, inputs, y, loops),
                 "octet.Requantize" => Requantize(context, inputs[0], y, loops),
-                _ => Table(context, inputs[0], y, loops),
+                _ => wideTable || inputs[0].ElementType == "int16" ? WideTable(context, inputs[0], y, loops) : Table(context, inputs[0], y, loops),
             };
             return code =>
             {
@@ -76,7 +84,7 @@ namespace Octet.Generator.Emit.Int8
         {
             int zeroPoint = Int8Code.ZeroPoint(context, "x_zero_point", x.ElementType);
             var requantization = Int8Requantization.Read(context, 1, y);
-            if (loops.IsFlat)
+            if (loops.IsFlat && Int8Code.IsEightBit(x.ElementType) && Int8Code.IsEightBit(y.ElementType))
                 return code =>
                 {
                     code.Line($"// Requantize: {Operands(new[] { x }, y)}; x − {zeroPoint}, {requantization.Describe()}.");
@@ -92,6 +100,8 @@ namespace Octet.Generator.Emit.Int8
             return code =>
             {
                 code.Line($"// Requantize: {Operands(new[] { x }, y)}; x − {zeroPoint}, {requantization.Describe()}.");
+                if (!Int8Code.IsEightBit(x.ElementType) || !Int8Code.IsEightBit(y.ElementType))
+                    code.Line("// A 16-bit side: element by element (|x − x_zp| < 2^16 is an exact int32 accumulator).");
                 loops.Open(code);
                 code.Line($"y[{loops.Index(0)}] = {requantization.Expression(Shifted("x", loops.Index(1), zeroPoint), "0")};");
                 loops.Close(code);
@@ -100,8 +110,7 @@ namespace Octet.Generator.Emit.Int8
 
         private static Action<CodeWriter> Table(OpEmitContext context, PlanTensor x, PlanTensor y, ElementwiseLoops loops)
         {
-            long typeCode = context.Int("y_type", 0);
-            string type = typeCode == 2 ? "uint8" : typeCode == 3 ? "int8" : throw new EmitException($"y_type={typeCode}; expected 2 (uint8) or 3 (int8)");
+            string type = Int8Code.OutputType(context.Int("y_type", 0));
             if (y.ElementType != type) throw new EmitException($"y_type says {type} but the output is {y.ElementType}");
             var table = Int8Code.Ints(context, "table") ?? throw new EmitException("required attribute 'table' is missing");
             if (table.Length != 256) throw new EmitException($"attribute 'table' has {table.Length} entries; expected 256");
@@ -112,7 +121,7 @@ namespace Octet.Generator.Emit.Int8
                 code.Line($"// Table: {Operands(new[] { x }, y)}; a function of one 8-bit value precomputed at compile time,");
                 code.Line($"// entry i being the output for the i-th smallest input value{(x.ElementType == "int8" ? " (x + 128)" : "")}.");
                 Int8Code.ConstantArray(code, OpEmitContext.ClrType(type), "table", table);
-                if (loops.IsFlat)
+                if (loops.IsFlat && type != "int16")
                 {
                     code.Line($"{Int8Code.Runtime}TableLookup.Apply(x, table, y);");
                     return;
@@ -146,7 +155,9 @@ namespace Octet.Generator.Emit.Int8
             if (leftShift < 0 || leftShift > 30) throw new EmitException($"attribute 'left_shift' = {leftShift} is outside [0, 30]");
             var (aMultiplier, aShift) = Rescale(context, "a_multiplier", "a_shift");
             var (bMultiplier, bShift) = Rescale(context, "b_multiplier", "b_shift");
-            if (loops.IsFlat)
+            // The 256-entry rescaling tables need 8-bit operands, and RescaledAdd writes 8-bit outputs.
+            bool eightBit = Int8Code.IsEightBit(inputs[0].ElementType) && Int8Code.IsEightBit(inputs[1].ElementType) && Int8Code.IsEightBit(y.ElementType);
+            if (loops.IsFlat && eightBit)
                 return code =>
                 {
                     code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
@@ -164,6 +175,18 @@ namespace Octet.Generator.Emit.Int8
                     code.Line($"{Int8Code.Runtime}RescaledAdd.FixedPoint<{types}>(a, b, aTable, bTable, {requantization.Multipliers[0]}, {requantization.Shifts[0]}, " +
                               $"{requantization.ZeroPoint}, {requantization.ClampMin}, {requantization.ClampMax}, y);");
                 };
+            if (loops.IsFlat)
+                return code =>
+                {
+                    code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
+                    code.Line($"// fine scale in integers, summed, then {requantization.Describe()}.");
+                    code.Line("// A 16-bit side: 65,536 values are too many to tabulate, so WideRescaledAdd computes the rescaling (exact int32,");
+                    code.Line("// checked from the attributes), eight values at a time, and requantizes a block at a time.");
+                    string types = string.Join(", ", new[] { inputs[0], inputs[1], y }.Select(t => OpEmitContext.ClrType(t.ElementType)));
+                    code.Line($"global::Octet.Runtime.Int16.WideRescaledAdd.FixedPoint<{types}>(a, b, {aZeroPoint}, {bZeroPoint}, {leftShift}, " +
+                              $"{aMultiplier}, {aShift}, {bMultiplier}, {bShift}, {requantization.Multipliers[0]}, {requantization.Shifts[0]}, " +
+                              $"{requantization.ZeroPoint}, {requantization.ClampMin}, {requantization.ClampMax}, y);");
+                };
             return code =>
             {
                 code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
@@ -172,6 +195,37 @@ namespace Octet.Generator.Emit.Int8
                 code.Line($"int aRescaled = {Int8Code.Runtime}FixedPoint.MultiplyByFixedPoint({Int8Code.Parenthesized(a)} << {leftShift}, {aMultiplier}, {aShift});");
                 code.Line($"int bRescaled = {Int8Code.Runtime}FixedPoint.MultiplyByFixedPoint({Int8Code.Parenthesized(b)} << {leftShift}, {bMultiplier}, {bShift});");
                 code.Line($"y[{loops.Index(0)}] = {requantization.Expression("aRescaled + bRescaled", "0")};");
+                loops.Close(code);
+            };
+        }
+
+        /// <summary>
+        /// Table on an int16 input: <c>y = table[x + 32768]</c>, 65,536 entries. The compiler passes the table as the op's
+        /// second input (a weights tensor: 64 KiB or 128 KiB would bloat the generated source as a literal); a plan that
+        /// still carries the <c>table</c> attribute is refused rather than written out as a literal.
+        /// </summary>
+        private static Action<CodeWriter> WideTable(OpEmitContext context, PlanTensor x, PlanTensor y, ElementwiseLoops loops)
+        {
+            string type = Int8Code.OutputType(context.Int("y_type", 0));
+            if (y.ElementType != type) throw new EmitException($"y_type says {type} but the output is {y.ElementType}");
+            if (x.ElementType != "int16") throw new EmitException($"input '{x.Name}' is {x.ElementType}; a table input is for an int16 X");
+            if (context.Op.Inputs.Count != 2 || !context.HasInput(1))
+                throw new EmitException("an int16 Table needs its 65,536 entries as a second (weights) input; the plan carries them as an attribute (compile it with a newer compiler)");
+            var table = context.Input(1);
+            if (table.ElementType != type || table.Shape.Count != 1 || table.Shape[0] != 65536 || table.Storage == PlanStorage.Arena)
+                throw new EmitException($"table '{table.Name}' is {Int8Code.Describe(table)} in the {table.Storage.ToString().ToLowerInvariant()}; expected a constant [65536] {type}");
+            return code =>
+            {
+                code.Line($"// Table: {Operands(new[] { x }, y)}; a function of one int16 value precomputed at compile time, entry x + 32768");
+                code.Line("// for input x; the 65,536 entries are read from the weights blob (a source literal that size would bloat the class).");
+                code.Line($"var table = {context.Span(table)};");
+                if (loops.IsFlat)
+                {
+                    code.Line($"global::Octet.Runtime.Int16.WideTableLookup.Apply(x, table, y);");
+                    return;
+                }
+                loops.Open(code);
+                code.Line($"y[{loops.Index(0)}] = table[x[{loops.Index(1)}] + 32768];");
                 loops.Close(code);
             };
         }

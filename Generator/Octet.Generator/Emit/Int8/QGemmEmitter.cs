@@ -24,8 +24,9 @@ namespace Octet.Generator.Emit.Int8
             var w = context.Input(1);
             var b = context.HasInput(2) ? context.Input(2) : null;
             var y = context.Output(0);
-            Int8Code.ExpectEightBit(a, "input A");
+            Int8Code.ExpectQuantized(a, "input A");
             Int8Code.ExpectEightBit(w, "weights W");
+            Int8Code.ExpectQuantized(y, "output Y");
             Int8Code.ExpectLayout(a, "input A", "rowmajor");
             Int8Code.ExpectLayout(w, "weights W", "NK", "rowmajor");
             Int8Code.ExpectLayout(y, "output Y", "rowmajor");
@@ -43,6 +44,21 @@ namespace Octet.Generator.Emit.Int8
             var wZeroPoints = Int8Code.ZeroPoints(context, "w_zero_point", w.ElementType, columns);
             var requantization = Int8Requantization.Read(context, columns, y);
             bool folded = context.Int("bias_folds_x_zero_point", 0) != 0;
+            if (a.ElementType == "int16")
+            {
+                WideActivationGemm.Check(a, w, requantization);
+                return code =>
+                {
+                    code.Open("unchecked");
+                    code.Line($"// QGemm: A {Int8Code.Describe(a)} (a_zero_point {aZeroPoint}) x W {Int8Code.Describe(w)} " +
+                              $"(w_zero_point {(wZeroPoints.Distinct().Count() > 1 ? "per column" : Int8Code.Int(wZeroPoints[0]))})" +
+                              (b != null ? $" + B [{columns}]" : "") + $" -> Y {Int8Code.Describe(y)}; {requantization.Describe()}.");
+                    // A folded bias already holds −a_zp·Σ (w − w_zp): the kernel then must not subtract a_zp again.
+                    if (folded && aZeroPoint != 0) code.Line("// The plan's bias folds a_zero_point in (B' = B − a_zp·Σ (w − w_zp)): the kernel sees a_zp = 0.");
+                    WideActivationGemm.Write(code, context, a, w, b, y, rows, depth, columns, folded ? 0 : aZeroPoint, wZeroPoints, requantization);
+                    code.Close();
+                };
+            }
             bool runtimeFold = !folded && aZeroPoint != 0;
             bool packed = w.Layout == "NK";
             bool hasWeightZeroPoints = wZeroPoints.Any(z => z != 0);

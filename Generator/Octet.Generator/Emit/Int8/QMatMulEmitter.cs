@@ -21,8 +21,9 @@ namespace Octet.Generator.Emit.Int8
             var a = context.Input(0);
             var b = context.Input(1);
             var y = context.Output(0);
-            Int8Code.ExpectEightBit(a, "input A");
+            Int8Code.ExpectQuantized(a, "input A");
             Int8Code.ExpectEightBit(b, "input B");
+            Int8Code.ExpectQuantized(y, "output Y");
             Int8Code.ExpectLayout(a, "input A", "rowmajor");
             Int8Code.ExpectLayout(b, "input B", "rowmajor", "NK");
             Int8Code.ExpectLayout(y, "output Y", "rowmajor");
@@ -46,6 +47,21 @@ namespace Octet.Generator.Emit.Int8
             int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", b.ElementType);
             var requantization = Int8Requantization.Read(context, 1, y);
             bool packed = b.Layout == "NK";
+            if (a.ElementType == "int16")
+            {
+                WideActivationGemm.Check(a, b, requantization);
+                if (b.Shape.Count != 2 || a.Shape.Count < 2)
+                    throw new EmitException($"an int16 A {Int8Code.Describe(a)} needs one constant [K, N] matrix B and an A of rank 2 or more; B is {Int8Code.Describe(b)}");
+                int wideRows = (int)Int8Code.Product(a.Shape.Take(a.Shape.Count - 1));
+                return code =>
+                {
+                    code.Open("unchecked");
+                    code.Line($"// QMatMul: A {Int8Code.Describe(a)} (a_zero_point {aZeroPoint}) x B {Int8Code.Describe(b)} (b_zero_point {bZeroPoint}) " +
+                              $"-> Y {Int8Code.Describe(y)}; {requantization.Describe()}. One B for every batch: {wideRows} rows of A.");
+                    WideActivationGemm.Write(code, context, a, b, null, y, wideRows, depth, n, aZeroPoint, new[] { bZeroPoint }, requantization);
+                    code.Close();
+                };
+            }
 
             var aIndex = SourceMatrices(batchA, batch);
             var bIndex = SourceMatrices(batchB, batch);

@@ -23,6 +23,7 @@ namespace Octet.Generator.Emit.Int8
             var x = context.Input(0);
             var y = context.Output(0);
             Int8Code.ExpectEightBit(x, "input X");
+            Int8Code.ExpectEightBit(y, "output Y");
             if (x.Shape.Count != 4) throw new EmitException($"input X {Int8Code.Describe(x)} must be rank 4: this kernel is 2-D");
             Int8Code.ExpectLayout(x, "input X", "NHWC");
             Int8Code.ExpectLayout(y, "output Y", "NHWC");
@@ -106,6 +107,7 @@ namespace Octet.Generator.Emit.Int8
             var x = context.Input(0);
             var y = context.Output(0);
             Int8Code.ExpectEightBit(x, "input X");
+            Int8Code.ExpectEightBit(y, "output Y");
             Int8Code.ExpectLayout(x, "input X", "NHWC", "rowmajor");
             Int8Code.ExpectLayout(y, "output Y", "NHWC", "rowmajor");
             if (x.Shape.Count < 3) throw new EmitException($"input X {Int8Code.Describe(x)} must be N x C x D1 x ...");

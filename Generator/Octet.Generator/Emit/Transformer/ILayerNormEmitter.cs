@@ -17,10 +17,16 @@ namespace Octet.Generator.Emit.Transformer
         /// <summary>The runtime kernel's limit on the normalized axis.</summary>
         private const int MaxChannels = 1 << 15;
 
+        /// <summary>The runtime kernel's limit with an int16 input (<c>IntegerLayerNorm.MaxInt16Channels</c>: C³ · 2^32 below 2^63).</summary>
+        private const int MaxInt16Channels = 1290;
+
         internal override Action<CodeWriter> Analyze(OpEmitContext context)
         {
-            var (x, y) = TransformerCode.UnaryEightBit(context);
+            // int16 in or out: the 16-bit residual stream and the post-LN activations it reads (IntegerLayerNorm is generic).
+            var (x, y) = TransformerCode.Unary(context, allowInt16: true);
             int channels = TransformerCode.RowLength(x);
+            if (x.ElementType == "int16" && channels > MaxInt16Channels)
+                throw new EmitException($"the normalized axis has {channels} channels of int16 input; the kernel keeps its sums in int64 for at most {MaxInt16Channels}");
             Int8Code.ExpectLayout(y, "output Y", "rowmajor");
             if (channels > MaxChannels) throw new EmitException($"the normalized axis has {channels} channels; the kernel supports at most {MaxChannels}");
             int xZeroPoint = Int8Code.ZeroPoint(context, "x_zero_point", x.ElementType);

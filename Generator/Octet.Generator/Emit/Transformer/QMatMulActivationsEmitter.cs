@@ -39,6 +39,7 @@ namespace Octet.Generator.Emit.Transformer
             Int8Code.Count(y);
             int aZeroPoint = Int8Code.ZeroPoint(context, "a_zero_point", a.ElementType);
             int bZeroPoint = Int8Code.ZeroPoint(context, "b_zero_point", b.ElementType);
+            Int8Code.ExpectEightBit(y, "output Y");
             var requantization = Int8Requantization.Read(context, 1, y);
             var aIndex = QMatMulEmitter.SourceMatrices(batchA, batch);
             var bIndex = QMatMulEmitter.SourceMatrices(batchB, batch);

@@ -14,13 +14,27 @@ namespace Octet.Generator.Emit.Transformer
             $"{OpEmitContext.ClrType(x.ElementType)}, {OpEmitContext.ClrType(y.ElementType)}";
 
         /// <summary>Checks one 8-bit input and one 8-bit output of the same shape and returns them.</summary>
-        public static (PlanTensor X, PlanTensor Y) UnaryEightBit(OpEmitContext context)
+        public static (PlanTensor X, PlanTensor Y) UnaryEightBit(OpEmitContext context) => Unary(context, allowInt16: false);
+
+        /// <summary>
+        /// Checks one input and one output of the same shape, each 8-bit or (with <paramref name="allowInt16"/>, for the
+        /// kernels that take the 16-bit residual stream) int16, and returns them.
+        /// </summary>
+        public static (PlanTensor X, PlanTensor Y) Unary(OpEmitContext context, bool allowInt16)
         {
             if (context.Op.Inputs.Count != 1 || context.Op.Outputs.Count != 1) throw new EmitException("expected one input X and one output Y");
             var x = context.Input(0);
             var y = context.Output(0);
-            Int8Code.ExpectEightBit(x, "input X");
-            Int8Code.ExpectEightBit(y, "output Y");
+            if (allowInt16)
+            {
+                Int8Code.ExpectQuantized(x, "input X");
+                Int8Code.ExpectQuantized(y, "output Y");
+            }
+            else
+            {
+                Int8Code.ExpectEightBit(x, "input X");
+                Int8Code.ExpectEightBit(y, "output Y");
+            }
             Int8Code.ExpectShape(y, "output Y", x.Shape);
             Int8Code.Count(x);
             return (x, y);
@@ -40,7 +54,7 @@ namespace Octet.Generator.Emit.Transformer
         public static void ExpectOutputType(OpEmitContext context, PlanTensor y)
         {
             long code = context.Int("y_type", 0);
-            string type = code == 2 ? "uint8" : code == 3 ? "int8" : throw new EmitException($"y_type={code}; expected 2 (uint8) or 3 (int8)");
+            string type = Int8Code.OutputType(code);
             if (type != y.ElementType) throw new EmitException($"y_type says {type} but output '{y.Name}' is {y.ElementType}");
         }
 

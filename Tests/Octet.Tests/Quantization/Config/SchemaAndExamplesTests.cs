@@ -96,6 +96,9 @@ public sealed class SchemaAndExamplesTests
         var defaults = new TransformerSettings();
         Assert.Equal(defaults.Softmax.Name(), transformer.GetProperty("softmax").GetProperty("default").GetString());
         Assert.Equal(defaults.Gelu.Name(), transformer.GetProperty("gelu").GetProperty("default").GetString());
+        Assert.Equal(ConfigNames.WideActivationNames, Strings(transformer.GetProperty("wide_activations").GetProperty("enum")));
+        Assert.Equal(defaults.WideActivations.Name(), transformer.GetProperty("wide_activations").GetProperty("default").GetString());
+        Assert.Equal(defaults.WideRangeFactor, transformer.GetProperty("wide_range_factor").GetProperty("default").GetDouble());
     }
 
     /// <summary>Follows a slash-separated path of property names, through "$ref": "#/$defs/…" where one is met.</summary>

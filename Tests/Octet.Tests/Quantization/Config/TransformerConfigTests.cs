@@ -71,7 +71,7 @@ public sealed class TransformerConfigTests
     [InlineData("""{ "version": 1, "transformer": { "gelu": 1 } }""",
         "q.json: $.transformer.gelu: expected a string (table, shiftgelu or ibert), got 1")]
     [InlineData("""{ "version": 1, "transformer": { "layernorm": "ibert" } }""",
-        "q.json: $.transformer.layernorm: unknown key (expected softmax, gelu, softmax_quantizer, softmax_log_bits or pre_rmsnorm)")]
+        "q.json: $.transformer.layernorm: unknown key (expected softmax, gelu, softmax_quantizer, softmax_log_bits, pre_rmsnorm, wide_activations or wide_range_factor)")]
     [InlineData("""{ "version": 1, "transformer": { "softmax": "ibert", "softmax": "shiftmax" } }""",
         "q.json: $.transformer.softmax: duplicate key")]
     [InlineData("""{ "version": 1, "transformer": "shiftmax" }""",

@@ -5,6 +5,7 @@ using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
 using Octet.Compiler.Quantization.Lowering;
 using Octet.Compiler.Quantization.Patterns;
+using Octet.Compiler.Quantization.WideActivations;
 using Octet.Compiler.Reference;
 using Octet.Tests.FrontEnd;
 using Xunit;
@@ -92,6 +93,94 @@ public sealed class IntegerTransformerAgreementTests
         if (model != "attention_distilbert") Assert.Contains(plan.Nodes, n => n.OpType == (gelu == "table" ? "Table" : "IGelu"));
         Assert.Contains(plan.Nodes, n => n.OpType == "ILayerNorm");
         Assert.Contains(plan.Nodes, n => n.OpType == "QMatMul");
+    }
+
+    /// <summary>
+    /// Floors of the 16-bit plan (<c>transformer.wide_activations: residual</c>, range × 4, default methods), measured
+    /// (fixed seeds) and rounded down; they include the issue's targets where those are met (ViT, bert_toy: 0.99990 /
+    /// 0.99897 / 99 %, 0.99997 / 0.99996 / 99.3 %, 0.99998 / 0.99960 / 100 %). ViT pre-RMSNorm measures 0.99989 /
+    /// 0.99900 / 98 %: one row of 100 short of the argmax target, as the QDQ model itself (98 %).
+    /// </summary>
+    private static readonly Dictionary<(string Model, string Output), (double Mean, double Min, double Argmax)> WideFloors = new()
+    {
+        [("vit", "logits")] = (0.9998, 0.998, 0.99),
+        [("vit_pre_rmsnorm", "logits")] = (0.9998, 0.998, 0.98),
+        [("bert_toy", "prediction_scores")] = (0.9999, 0.9999, 0.99),
+        [("bert_toy", "seq_relationship_score")] = (0.9999, 0.999, 0.99),
+    };
+
+    /// <summary>
+    /// The integer-only plan with 16-bit activations on the residual stream, its writers, the head and post-LN
+    /// LayerNorm outputs (issue 6 row 9a; <see cref="ResidualStreamRoles"/>): same calibration (MinMax, 20 inputs of
+    /// seed 10) and the same 100 inputs (seed 11) as the 8-bit cases, default methods (ibert softmax, table GELU,
+    /// uniform softmax quantizer). The QDQ model (float Softmax / GELU / LayerNorm on the same quantization) is
+    /// measured too, so the integer operators' share of the error is visible.
+    /// </summary>
+    [Theory]
+    [InlineData("vit")]
+    [InlineData("vit_pre_rmsnorm")]
+    [InlineData("bert_toy")]
+    public void Integer_only_transformer_with_16_bit_residual_activations_agrees_with_float(string model)
+    {
+        using var folder = new TempFolder();
+        var graph = model == "bert_toy" ? TransformerModels.LoadBertToy() : TransformerModels.LoadVit(folder.Path).Graph;
+        var fused = graph.Clone();
+        var summary = TransformerFusion.Run(fused);
+        _output.WriteLine($"fused {summary.LayerNormalizations} LayerNorm, {summary.ErfGelus} erf GELU, {summary.TanhGelus} tanh GELU, {summary.LinearBiases} linear biases");
+        // As ResidualPrecisionTests: the float reference stays the unconverted model.
+        if (model == "vit_pre_rmsnorm") Assert.True(PreRmsNormConversion.Run(fused).Converted);
+        var calibration = TransformerModels.RandomInputs(graph, 20, seed: 10);
+        var config = Calibrator.Run(fused, CalibrationSamples.FromList(calibration), new CalibrationOptions { Method = CalibrationMethod.MinMax }).ToConfig();
+        config = TransformerQuantization.WithSoftmaxOutputScale(config, fused);
+        config = config with { Transformer = config.Transformer with { WideActivations = WideActivationPolicy.Residual } };
+        var qdq = QdqQuantizer.Apply(fused, config.ToRequest());
+        var plan = IntegerLowering.Lower(qdq, NumericsMode.IntegerOnly, new TransformerLoweringOptions());
+        _output.WriteLine("plan ops: " + string.Join(", ", plan.Nodes.GroupBy(n => n.OpType).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}×{g.Count()}")));
+        bool IsWide(string tensor) => tensor.Length > 0 && plan.Tensor(tensor).ElementType == ElementType.Int16;
+        var wideOps = plan.Nodes.Where(n => n.Inputs.Any(IsWide) || n.Outputs.Any(IsWide))
+            .GroupBy(n => $"{n.OpType}({string.Join(",", n.Inputs.Where(i => i.Length > 0 && !plan.Tensor(i).IsConstant).Select(i => plan.Tensor(i).ElementType.OnnxName()))}→{plan.Tensor(n.Outputs[0]).ElementType.OnnxName()})")
+            .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}×{g.Count()}");
+        _output.WriteLine("ops reading or writing int16: " + string.Join(", ", wideOps));
+
+        var floatRun = new ReferenceExecutor(graph);
+        var qdqRun = new ReferenceExecutor(qdq);
+        var integerRun = new ReferenceExecutor(plan);
+        var metrics = graph.Outputs.ToDictionary(o => o, _ => new AgreementMetrics());
+        var qdqMetrics = graph.Outputs.ToDictionary(o => o, _ => new AgreementMetrics());
+        foreach (var inputs in TransformerModels.RandomInputs(graph, 100, seed: 11))
+        {
+            var expected = floatRun.Run(inputs);
+            var simulated = qdqRun.Run(inputs);
+            var actual = integerRun.Run(inputs);
+            foreach (var name in graph.Outputs)
+            {
+                metrics[name].Add(expected[name], actual[name]);
+                qdqMetrics[name].Add(expected[name], simulated[name]);
+            }
+        }
+        foreach (var name in graph.Outputs)
+        {
+            var m = metrics[name];
+            var (mean, min, argmax) = WideFloors[(model, name)];
+            bool targets = m.Mean >= 0.999 && m.Min >= 0.99 && m.ArgmaxAgreement >= 0.99;
+            _output.WriteLine($"{model} wide_activations=residual '{name}': integer-only {m}; QDQ model {qdqMetrics[name]}");
+            _output.WriteLine($"  '{name}' issue-6 targets (0.999 / 0.99 / 99 %) {(targets ? "met" : "not met")}; asserted floors {mean} / {min} / {argmax:P0}");
+            Assert.True(m.Mean >= mean, $"{model} '{name}': cosine mean {m.Mean:F5} below {mean}");
+            Assert.True(m.Min >= min, $"{model} '{name}': cosine min {m.Min:F5} below {min}");
+            Assert.True(m.ArgmaxAgreement >= argmax, $"{model} '{name}': argmax agreement {m.ArgmaxAgreement:P1} below {argmax:P0}");
+        }
+
+        var problems = IntegerPlanCheck.FindFloatArithmetic(plan);
+        _output.WriteLine($"float arithmetic left: {problems.Count} node(s)");
+        foreach (var p in problems.Take(40)) _output.WriteLine("  " + p);
+        // No int16 tensor is dequantized into float arithmetic inside the plan (only at the output edge).
+        var tail = IntegerPlanCheck.OutputTail(plan);
+        var floatReaders = plan.Nodes.Where(n => !tail.Contains(n) && n.Inputs.Any(IsWide)
+            && n.Outputs.Any(o => o.Length > 0 && plan.Tensor(o).ElementType == ElementType.Float32)).Select(n => n.Describe()).ToList();
+        Assert.True(floatReaders.Count == 0, "int16 tensors read into float inside the plan: " + string.Join("; ", floatReaders));
+        Assert.Contains(plan.Nodes, n => n.OpType == "QAdd" && n.Inputs.All(IsWide));
+        Assert.Contains(plan.Nodes, n => n.OpType == "ILayerNorm" && IsWide(n.Inputs[0]));
+        Assert.Contains(plan.Nodes, n => n.OpType == "QGemm" && IsWide(n.Inputs[0]));
     }
 }
 

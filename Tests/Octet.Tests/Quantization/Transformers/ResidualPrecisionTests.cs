@@ -5,6 +5,7 @@ using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
 using Octet.Compiler.Quantization.Lowering;
 using Octet.Compiler.Quantization.Patterns;
+using Octet.Compiler.Quantization.WideActivations;
 using Octet.Compiler.Reference;
 using Octet.Tests.FrontEnd;
 using Octet.Tests.Models.Transformers;
@@ -39,6 +40,9 @@ namespace Octet.Tests.Quantization.Transformers;
 /// stream and an 8-bit copy for the linear layers (a Reshape inserted into the graph, with the output's range).
 /// Also printed: each stream tensor's own rounding error, and every tensor whose values leave the calibrated range.
 /// </para>
+/// The roles (stream, writers, head, LayerNorm outputs the stream reads) are the compiler's <see cref="ResidualStreamRoles"/>,
+/// which <c>transformer.wide_activations = "residual"</c> gives 16 bits; <see cref="WideActivations.WideActivationAgreementTests"/>
+/// measures the QDQ model the quantizer writes with that policy.
 /// The assertions check the simulation, not the outcome: float weights and no activation rounding reproduce
 /// the float model; the in-place 8-bit rounding of the residual stream gives the QDQ model's outputs exactly;
 /// every chosen tensor is really rounded and every 8-bit copy is quantized; each residual tensor's own 16-bit
@@ -51,9 +55,6 @@ public sealed class ResidualPrecisionTests
 
     /// <summary>How a chosen tensor is rounded: bit width and per-channel (last axis) or per-tensor parameters.</summary>
     private sealed record Rounding(int Bits, bool PerChannel, float RangeFactor = 1);
-
-    /// <summary>Ops that produce their input's values in another shape without computing (the walk back from a LayerNorm passes them).</summary>
-    private static readonly HashSet<string> Views = new(StringComparer.Ordinal) { "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity" };
 
     [Theory]
     [InlineData("vit")]
@@ -75,9 +76,11 @@ public sealed class ResidualPrecisionTests
         var expected = samples.Select(s => floatRun.Run(s)).ToList();
         var weightsInt8 = WithInt8Weights(prepared);
 
-        // The tensor sets (names of the fused graph; the QDQ model keeps them for tensors kept float).
-        var stream = ResidualStream(prepared);
-        var writers = StreamWriters(prepared, stream);
+        // The tensor sets (names of the fused graph; the QDQ model keeps them for tensors kept float): the roles are the
+        // compiler's (ResidualStreamRoles, what transformer.wide_activations = "residual" widens).
+        var streamRoles = ResidualStreamRoles.Find(prepared);
+        var stream = streamRoles.Stream.ToHashSet(StringComparer.Ordinal);
+        var writers = streamRoles.Writers.ToHashSet(StringComparer.Ordinal);
         var layerNormOutputs = prepared.Nodes.Where(n => n.OpType == "LayerNormalization").Select(n => n.Outputs[0]).ToHashSet(StringComparer.Ordinal);
         var scores = SoftmaxInputs(prepared);
         var geluInputs = prepared.Nodes.Where(n => n.OpType == "Gelu").Select(n => Root(prepared, n.Inputs[0])).ToHashSet(StringComparer.Ordinal);
@@ -150,7 +153,7 @@ public sealed class ResidualPrecisionTests
         rows.Add(("6a. residual stream not rounded (float)", simulation.Run(weightsInt8, false, [], keepFloat: stream).Metrics));
         rows.Add(("6b. residual stream + LayerNorm outputs not rounded", simulation.Run(weightsInt8, false, [], keepFloat: stream.Union(layerNormOutputs).ToHashSet()).Metrics));
         // Which roles 5e needs: each one back at 8 bits (calibrated range), the rest 16-bit with the range × 4.
-        var head = Head(prepared, stream);
+        var head = streamRoles.Head.ToHashSet(StringComparer.Ordinal);
         var roles = everything.GroupBy(t => Role(prepared, t, stream, writers, layerNormOutputs, head)).ToDictionary(g => g.Key, g => g.ToHashSet(StringComparer.Ordinal));
         foreach (var (role, members) in roles.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
@@ -167,7 +170,7 @@ public sealed class ResidualPrecisionTests
         // LayerNorm outputs at 16 bits only where the stream reads them (post-LN), an 8-bit copy for the linear layers.
         var (split, splitConfig, copies) = SplitLayerNormOutputs(weightsInt8, config, stream, RoleSet("head"));
         var splitSimulation = new Simulation(splitConfig, perChannel, samples, expected, copies);
-        var streamLayerNorms = layerNormOutputs.Where(t => prepared.Consumers(t).Any(r => stream.Contains(r.Outputs[0]))).ToHashSet(StringComparer.Ordinal);
+        var streamLayerNorms = streamRoles.StreamLayerNormOutputs.ToHashSet(StringComparer.Ordinal);
         var recommended = splitSimulation.Run(split, false, Choose(b16Wide4, stream, writers, RoleSet("head"), streamLayerNorms), keepOutputs: samples.Count);
         rows.Add(("9a. stream, writers, head 16-bit × 4, LN out 16-bit to the stream only", recommended.Metrics));
         ReportFlips("9a", graph.Outputs, expected, recommended.Outputs);
@@ -299,47 +302,6 @@ public sealed class ResidualPrecisionTests
         return (scale, zeroPoint, qmin, qmax);
     }
 
-    /// <summary>
-    /// The residual stream: every LayerNorm input, and the Add / Concat outputs it is summed from, walking back
-    /// through views (position-embedding Add, class-token Concat, the residual Adds, BERT's embedding sums).
-    /// A bias Add (a rank-1 constant) is a linear layer's, not the stream's.
-    /// </summary>
-    private static HashSet<string> ResidualStream(ModelGraph graph)
-    {
-        var stream = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<string>(graph.Nodes.Where(n => n.OpType == "LayerNormalization").Select(n => Root(graph, n.Inputs[0])));
-        while (pending.TryPop(out var tensor))
-        {
-            var producer = graph.Producer(tensor);
-            if (producer is null || !stream.Add(tensor)) continue;
-            if (producer.OpType is not ("Add" or "Concat") || IsBiasAdd(graph, producer)) continue;
-            foreach (var input in producer.Inputs.Where(i => i.Length > 0 && !graph.Tensor(i).IsConstant))
-            {
-                var root = Root(graph, input);
-                var p = graph.Producer(root);
-                if (p is not null && p.OpType is "Add" or "Concat" && !IsBiasAdd(graph, p)) pending.Push(root);
-            }
-        }
-        return stream;
-    }
-
-    /// <summary>What the stream's Adds and Concats read that is not the stream (branch outputs, patch embedding, embedding lookups), LayerNorm outputs excepted.</summary>
-    private static HashSet<string> StreamWriters(ModelGraph graph, HashSet<string> stream)
-    {
-        var writers = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var tensor in stream)
-        {
-            var producer = graph.Producer(tensor)!;
-            if (producer.OpType is not ("Add" or "Concat")) continue;
-            foreach (var input in producer.Inputs.Where(i => i.Length > 0 && !graph.Tensor(i).IsConstant))
-            {
-                var root = Root(graph, input);
-                if (!stream.Contains(root) && graph.Producer(root) is { OpType: not "LayerNormalization" }) writers.Add(root);
-            }
-        }
-        return writers;
-    }
-
     /// <summary>Each Softmax input and what it is computed from back to Q·Kᵀ (scaling, mask Add), through views.</summary>
     private static HashSet<string> SoftmaxInputs(ModelGraph graph)
     {
@@ -373,24 +335,11 @@ public sealed class ResidualPrecisionTests
         var pending = new Stack<string>([tensor]);
         while (pending.TryPop(out var t))
             foreach (var reader in graph.Consumers(t))
-                if (Views.Contains(reader.OpType)) pending.Push(reader.Outputs[0]);
+                if (ResidualStreamRoles.Views.Contains(reader.OpType)) pending.Push(reader.Outputs[0]);
                 else readers.Add(reader);
         if (readers.Any(r => r.OpType == "MatMul" && r.Inputs.All(i => !graph.Tensor(i).IsConstant))) return "QKV";
         if (readers.Any(r => r.OpType == "Gelu")) return "GELU in";
         return "other";
-    }
-
-    /// <summary>Everything computed from the last residual Add on (final LayerNorm, pooler, output layers), the stream excepted.</summary>
-    private static HashSet<string> Head(ModelGraph graph, HashSet<string> stream)
-    {
-        var last = stream.Where(t => graph.Producer(t)!.OpType is "Add" or "Concat").MaxBy(t => graph.Nodes.FindIndex(n => n.Outputs.Contains(t)))!;
-        var reached = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<string>([last]);
-        while (pending.TryPop(out var t))
-            foreach (var reader in graph.Consumers(t))
-                foreach (var o in reader.Outputs.Where(o => o.Length > 0 && reached.Add(o))) pending.Push(o);
-        reached.ExceptWith(stream);
-        return reached;
     }
 
     /// <summary>
@@ -427,14 +376,7 @@ public sealed class ResidualPrecisionTests
     }
 
     /// <summary>The tensor a view chain starts from.</summary>
-    private static string Root(ModelGraph graph, string tensor)
-    {
-        while (graph.Producer(tensor) is { } p && Views.Contains(p.OpType)) tensor = p.Inputs[0];
-        return tensor;
-    }
-
-    private static bool IsBiasAdd(ModelGraph graph, Node add) =>
-        add.OpType == "Add" && add.Inputs.Any(i => graph.Tensor(i).ConstantValue is { Shape.Rank: 1 });
+    private static string Root(ModelGraph graph, string tensor) => ResidualStreamRoles.Root(graph, tensor);
 
     /// <summary>
     /// The graph with every Conv / Gemm / MatMul weight replaced by its int8 value (symmetric, per output channel,

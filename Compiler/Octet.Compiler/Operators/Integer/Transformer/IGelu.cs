@@ -88,7 +88,7 @@ public sealed class IGelu : IntegerOperator
         var (m0, shift) = TransformerAttributes.ReadFixedPoint(node, "x_multiplier", "x_shift");
         if (Requantizer.ReadMode(node) != RequantizationMode.FixedPoint)
             throw OctetException.AtNode(node, $"IGelu is integer-only: {Requantizer.ModeAttribute} must be \"{Requantizer.FixedPointName}\"");
-        return new Settings(method == ShiftGeluMethod, zeroPoint, m0, shift, Requantizer.Read(node, 1, "tensor"));
+        return new Settings(method == ShiftGeluMethod, zeroPoint, m0, shift, Requantizer.Read(node, 1, "tensor", eightBitOutput: true));
     }
 
     public override void InferOutputs(InferenceContext context)

@@ -113,7 +113,7 @@ public sealed class IShiftAttention : IntegerOperator
         if (bits is < 1 or > 8) throw OctetException.AtNode(node, $"bits={bits}; log codes have 1 to 8 bits");
         if (!node.HasAttribute("v_zero_point")) throw OctetException.AtNode(node, "required attribute 'v_zero_point' is missing");
         var (m0, shift) = TransformerAttributes.ReadFixedPoint(node, "multiplier", "shift");
-        var type = Requantizer.ReadOutputType(node);
+        var type = Requantizer.ReadEightBitOutputType(node);
         var (min, max) = IntegerAttributes.Range(type);
         long zeroPoint = node.GetInt("y_zero_point", 0);
         long vZeroPoint = node.GetInt("v_zero_point");

@@ -78,7 +78,7 @@ public sealed class ISoftmax : IntegerOperator
     {
         string method = TransformerAttributes.ReadMethod(node, ShiftmaxMethod, IbertMethod);
         var (m0, shift) = TransformerAttributes.ReadFixedPoint(node, "x_multiplier", "x_shift");
-        var type = Requantizer.ReadOutputType(node);
+        var type = Requantizer.ReadEightBitOutputType(node);
         int zeroPoint = OutputZeroPoint(type);
         long given = node.GetInt("y_zero_point", zeroPoint);
         if (given != zeroPoint)

@@ -60,6 +60,13 @@ internal static class TransformerAttributes
     public static void Add(Dictionary<string, Attribute> attributes, string name, string value) =>
         attributes[name] = new Attribute(name, AttributeKind.String, value);
 
+    /// <summary>int8, uint8 or int16 (ILayerNorm, whose input and output may be 16-bit).</summary>
+    public static void ExpectActivationType(ElementType type, string what)
+    {
+        if (type is not (ElementType.Int8 or ElementType.UInt8 or ElementType.Int16))
+            throw new ArgumentException($"{what} must be int8, uint8 or int16, not {type.OnnxName()}");
+    }
+
     public static void ExpectEightBitType(ElementType type, string what)
     {
         if (type is not (ElementType.Int8 or ElementType.UInt8))
