@@ -1,7 +1,8 @@
 // Prints which SIMD widths the JIT accelerates here, then for each int8 model and each input (the model's stored
 // test_data_set_0 input, and fixed-seed random values) SHA-256 hashes of the output and of the arena. Run with
-// DOTNET_EnableAVX512F=0 / DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0, the kernels take their Vector256,
-// Vector128 or scalar paths; integer-only plans must print the same hashes on every one.
+// DOTNET_EnableAVX512=0 (.NET 10's name; DOTNET_EnableAVX512F for older runtimes), also DOTNET_EnableAVXVNNI=0,
+// DOTNET_EnableAVX2=0 or DOTNET_EnableHWIntrinsic=0, the kernels take their Vector256, AVX2-without-VNNI, Vector128
+// or scalar paths; integer-only plans must print the same hashes on every one.
 // Usage: Octet.DeterminismProbe DATA_FOLDER   (Tests/Data/models)
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -15,7 +16,8 @@ if (args.Length != 1 || !Directory.Exists(args[0]))
     return 2;
 }
 string models = args[0];
-Console.WriteLine($"simd vector512={Vector512.IsHardwareAccelerated} vector256={Vector256.IsHardwareAccelerated} vector128={Vector128.IsHardwareAccelerated}");
+Console.WriteLine($"simd vector512={Vector512.IsHardwareAccelerated} vector256={Vector256.IsHardwareAccelerated} vector128={Vector128.IsHardwareAccelerated} " +
+                  $"avxvnni={System.Runtime.Intrinsics.X86.AvxVnni.IsSupported}");
 
 var probes = new (string Name, IProbeModel Model)[]
 {

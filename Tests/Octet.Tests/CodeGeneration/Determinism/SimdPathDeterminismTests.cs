@@ -9,10 +9,11 @@ namespace Octet.Tests.CodeGeneration.Determinism;
 /// Integer-only plans give the same bits on every SIMD path. The probe app (Tests/Octet.DeterminismProbe,
 /// built with these tests: mnist-8 and squeezenet1.0 int8 from Octet's configs, mobilenetv3-small-qdq and
 /// shufflenet-v2-int8 imported) runs each model on its stored input and on random values and prints hashes
-/// of the outputs and of the whole arena. It runs four times: with the runtime's defaults (AVX-512 where the
-/// CPU has it), and with AVX-512, AVX2 and all hardware intrinsics switched off, which sends the kernels down
-/// their Vector256, Vector128 and scalar paths (the runtime's environment variables). Every hash must match the default run's. The SIMD line the
-/// probe prints shows each switch took effect, so a run that silently stayed on one path cannot pass.
+/// of the outputs and of the whole arena. It runs five times: with the runtime's defaults (AVX-512 where the
+/// CPU has it), and with AVX-512, AVX-512 plus AVX-VNNI, AVX2 and all hardware intrinsics switched off, which sends
+/// the kernels down their Vector256 paths, the AVX2 widening GEMM of CPUs without AVX-VNNI (Skylake, Zen 2/3), and the
+/// Vector128 and scalar paths (the runtime's environment variables). Every hash must match the default run's. The SIMD
+/// line the probe prints shows each switch took effect, so a run that silently stayed on one path cannot pass.
 /// </summary>
 public sealed class SimdPathDeterminismTests(ITestOutputHelper output)
 {
@@ -27,11 +28,14 @@ public sealed class SimdPathDeterminismTests(ITestOutputHelper output)
         // .NET 10 reads DOTNET_EnableAVX512 (the AVX-512 F/BW/CD/DQ/VL group); DOTNET_EnableAVX512F, the name the
         // issue gives, is what earlier runtimes read and is ignored here (measured: Vector512 stayed accelerated),
         // so both are set. The SIMD line checks the outcome either way.
-        var variants = new (string Name, string[] Variables, bool V512, bool? V256, bool V128)[]
+        // DOTNET_EnableAVXVNNI=0 turns AvxVnni.IsSupported off (measured); with AVX-512 also off, every int8 GEMM runs
+        // Int8Gemm.MultiplyWidening, which no other variant reaches on a CPU with AVX-VNNI.
+        var variants = new (string Name, string[] Variables, bool V512, bool? V256, bool V128, bool? Vnni)[]
         {
-            ("no AVX-512", ["DOTNET_EnableAVX512F", "DOTNET_EnableAVX512"], false, null, true),
-            ("no AVX2", ["DOTNET_EnableAVX2"], false, false, true),
-            ("no hardware intrinsics", ["DOTNET_EnableHWIntrinsic"], false, false, false),
+            ("no AVX-512", ["DOTNET_EnableAVX512F", "DOTNET_EnableAVX512"], false, null, true, null),
+            ("no AVX-512, no AVX-VNNI", ["DOTNET_EnableAVX512F", "DOTNET_EnableAVX512", "DOTNET_EnableAVXVNNI"], false, null, true, false),
+            ("no AVX2", ["DOTNET_EnableAVX2"], false, false, true, false),
+            ("no hardware intrinsics", ["DOTNET_EnableHWIntrinsic"], false, false, false, false),
         };
         foreach (var variant in variants)
         {
@@ -39,6 +43,7 @@ public sealed class SimdPathDeterminismTests(ITestOutputHelper output)
             Assert.Equal($"vector512={variant.V512}", SimdFlag(run, "vector512"));
             if (variant.V256 is { } v256) Assert.Equal($"vector256={v256}", SimdFlag(run, "vector256"));
             Assert.Equal($"vector128={variant.V128}", SimdFlag(run, "vector128"));
+            if (variant.Vnni is { } vnni) Assert.Equal($"avxvnni={vnni}", SimdFlag(run, "avxvnni"));
 
             Assert.Equal(reference.Hashes.Keys.Order(), run.Hashes.Keys.Order());
             foreach (var (key, hash) in reference.Hashes)
