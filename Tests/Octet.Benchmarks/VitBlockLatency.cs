@@ -32,12 +32,16 @@ public static class VitBlockLatency
         ImageSize = 56, PatchSize = 4, Width = 192, Heads = 3, MlpWidth = 768, Blocks = 1, Classes = 10,
     };
 
-    /// <summary>Runs the measurement; arguments: [--iterations N] [--warmup N] [--warmup-seconds S] (octet bench's defaults).</summary>
+    /// <summary>
+    /// Runs the measurement; arguments: [--iterations N] [--warmup N] [--warmup-seconds S] (octet bench's defaults), and
+    /// [--wide-activations] for the config with <c>transformer.wide_activations: residual</c> (16-bit residual stream).
+    /// </summary>
     public static int Run(string[] args)
     {
         int rounds = IntOption(args, "--iterations", 200);
         int warmupRounds = IntOption(args, "--warmup", 50);
         double warmupSeconds = double.Parse(Value(args, "--warmup-seconds") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
+        var wide = args.Contains("--wide-activations") ? WideActivationPolicy.Residual : WideActivationPolicy.None;
 
         var folder = Path.Combine(Path.GetTempPath(), $"octet-vit-block-{Environment.ProcessId}");
         Directory.CreateDirectory(folder);
@@ -50,7 +54,7 @@ public static class VitBlockLatency
             var config = Calibrator.Run(fused, CalibrationSamples.FromList(NormalImages(graph, count: 20, seed: 10)),
                 new CalibrationOptions { Method = CalibrationMethod.MinMax }).ToConfig();
             config = TransformerQuantization.WithSoftmaxOutputScale(config, fused);
-            config = config with { Transformer = new TransformerSettings { Softmax = SoftmaxMethod.Ibert, Gelu = GeluMethod.Table } };
+            config = config with { Transformer = new TransformerSettings { Softmax = SoftmaxMethod.Ibert, Gelu = GeluMethod.Table, WideActivations = wide } };
 
             var compiled = ModelCompiler.Compile(graph, File.ReadAllBytes(modelPath), config, NumericsMode.IntegerOnly);
             var plan = compiled.Plan;
@@ -85,7 +89,7 @@ public static class VitBlockLatency
             double maxAbsDiff = octetOutput.Zip(ortLogits, (a, b) => Math.Abs((double)a - b)).Max();
             double ortRange = ortLogits.Max(v => Math.Abs((double)v));
 
-            Console.WriteLine($"ViT block: image 56, patch 4, width 192, heads 3, MLP 768, 1 block, 10 classes ({Writer.Tokens} tokens); integer-only, ibert softmax, table gelu, MinMax");
+            Console.WriteLine($"ViT block: image 56, patch 4, width 192, heads 3, MLP 768, 1 block, 10 classes ({Writer.Tokens} tokens); integer-only, ibert softmax, table gelu, MinMax{(wide == WideActivationPolicy.Residual ? ", 16-bit residual stream (wide_activations: residual)" : "")}");
             Console.WriteLine($"plan ops: {plan.Ops.Count}; ONNX Runtime {OrtEnv.OnnxRuntimeVersion}, ORT_ENABLE_ALL, 1 intra-op thread, float model; Octet single-threaded");
             Console.WriteLine($"rounds: {timing.Rounds} timed, {timing.WarmupRounds} warm-up (>= {warmupSeconds} s)");
             Console.WriteLine(FormattableString.Invariant($"octet_us {timing.MedianFirstMicroseconds:F1}"));
