@@ -15,9 +15,15 @@ namespace Octet.Runtime.Int8;
 /// Why a kernel of its own: the GEMM form gathers each pixel's window into a patch row first. With one input channel a
 /// 5×5 window is five 5-byte copies per pixel to feed 25 multiply-adds per channel, and 8 output channels fill half of
 /// the GEMM's 16-channel block, so the gathering and per-row bookkeeping cost several times the products. Here the input
-/// is copied once per call into a padded scratch image (pad value in the border), and in NHWC order a kernel row of
-/// every pixel is then KW · C contiguous bytes of a scratch row: the kernel reads its taps in place, four at a time, with
-/// nothing gathered.
+/// is copied into a padded scratch image (pad value in the border), and in NHWC order a kernel row of every pixel is then
+/// KW · C contiguous bytes of a scratch row: the kernel reads its taps in place, four at a time, with nothing gathered.
+/// </para>
+/// <para>
+/// Bands and work units: the output rows (counted across images) go in bands, each band's padded input rows written into
+/// the scratch just before its windows read them (a small scratch stays in L1; rows the windows of two bands share are
+/// padded twice). A call may take any range of output rows, so a large layer splits into work units of row ranges that
+/// share nothing but the read-only input and packed weights; each output's integers do not depend on the range or the
+/// band it falls in.
 /// </para>
 /// <para>
 /// Products (AVX-VNNI <c>vpdpbusd</c>: four unsigned bytes times four signed bytes added to an int32 lane, exact, no
@@ -50,8 +56,8 @@ public static class NarrowConvolution
     /// <summary>Longest kernel row (KW · C bytes) the kernel takes: 16 four-tap groups per kernel row.</summary>
     public const int MaxKernelRowBytes = 64;
 
-    /// <summary>Most output channels the kernel takes (8 blocks; their requantization constants live on the stack).</summary>
-    public const int MaxOutputChannels = 64;
+    /// <summary>Most output channels the kernel takes (16 blocks; their requantization constants live on the stack).</summary>
+    public const int MaxOutputChannels = 128;
 
     /// <summary>Pixels whose int32 sums are buffered at once on the paths that requantize through <see cref="RequantizeRow"/>.</summary>
     private const int PixelChunk = 16;
@@ -95,6 +101,22 @@ public static class NarrowConvolution
     /// needs: the padded image plus 4 bytes, as the last group of the last kernel row reads up to 3 bytes past it.
     /// </summary>
     public static int ScratchLength(in PatchWindow window) => PaddedHeight(window) * PaddedWidth(window) * window.Channels + 4;
+
+    /// <summary>
+    /// Bytes of scratch a band of <paramref name="outputRows"/> output rows needs (see
+    /// <see cref="Run(ReadOnlySpan{sbyte}, in PatchWindow, sbyte, ReadOnlySpan{byte}, int, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, int, int, int, Span{sbyte}, Span{byte}, int, int)"/>):
+    /// the padded input rows those windows read, plus 4 bytes. <see cref="ScratchLength"/> is the band of a whole image.
+    /// </summary>
+    public static int BandScratchLength(in PatchWindow window, int outputRows) =>
+        ((outputRows - 1) * window.StrideHeight + (window.KernelHeight - 1) * window.DilationHeight + 1) * PaddedWidth(window) * window.Channels + 4;
+
+    /// <summary>Output rows one band can hold in <paramref name="scratchLength"/> bytes of scratch (0 when not even one fits).</summary>
+    public static int BandRows(in PatchWindow window, int scratchLength)
+    {
+        long rowBytes = (long)PaddedWidth(window) * window.Channels;
+        long paddedRows = (scratchLength - 4L) / rowBytes, reach = (long)(window.KernelHeight - 1) * window.DilationHeight + 1;
+        return paddedRows < reach ? 0 : (int)Math.Min(int.MaxValue, (paddedRows - reach) / window.StrideHeight + 1);
+    }
 
     /// <summary>Bytes of packed weights for <paramref name="outputChannels"/> channels.</summary>
     public static int PackedLength(int outputChannels, in PatchWindow window)
@@ -174,6 +196,35 @@ public static class NarrowConvolution
         Span<byte> output, Span<byte> scratch) =>
         Run<byte, byte>(x, window, padValue, packed, outputChannels, bias, multipliers, shifts, zeroPoint, min, max, output, scratch, Path.Fastest);
 
+    /// <summary>
+    /// int8 input, int8 output, output rows [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="rowCount"/>)
+    /// only, counted across the images (row r is row r % OH of image r / OH): a work unit of a split convolution. The
+    /// rows go in bands as tall as <paramref name="scratch"/> holds (<see cref="BandScratchLength"/>); each band's input
+    /// rows are padded into it again, so units share nothing and every row's integers are those of the whole call.
+    /// </summary>
+    public static void Run(ReadOnlySpan<sbyte> x, in PatchWindow window, sbyte padValue, ReadOnlySpan<byte> packed, int outputChannels,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
+        Span<sbyte> output, Span<byte> scratch, int firstRow, int rowCount) =>
+        Run<sbyte, sbyte>(x, window, padValue, packed, outputChannels, bias, multipliers, shifts, zeroPoint, min, max, output, scratch, firstRow, rowCount, Path.Fastest);
+
+    /// <summary>int8 input, uint8 output, a range of output rows.</summary>
+    public static void Run(ReadOnlySpan<sbyte> x, in PatchWindow window, sbyte padValue, ReadOnlySpan<byte> packed, int outputChannels,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
+        Span<byte> output, Span<byte> scratch, int firstRow, int rowCount) =>
+        Run<sbyte, byte>(x, window, padValue, packed, outputChannels, bias, multipliers, shifts, zeroPoint, min, max, output, scratch, firstRow, rowCount, Path.Fastest);
+
+    /// <summary>uint8 input, int8 output, a range of output rows.</summary>
+    public static void Run(ReadOnlySpan<byte> x, in PatchWindow window, byte padValue, ReadOnlySpan<byte> packed, int outputChannels,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
+        Span<sbyte> output, Span<byte> scratch, int firstRow, int rowCount) =>
+        Run<byte, sbyte>(x, window, padValue, packed, outputChannels, bias, multipliers, shifts, zeroPoint, min, max, output, scratch, firstRow, rowCount, Path.Fastest);
+
+    /// <summary>uint8 input, uint8 output, a range of output rows.</summary>
+    public static void Run(ReadOnlySpan<byte> x, in PatchWindow window, byte padValue, ReadOnlySpan<byte> packed, int outputChannels,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
+        Span<byte> output, Span<byte> scratch, int firstRow, int rowCount) =>
+        Run<byte, byte>(x, window, padValue, packed, outputChannels, bias, multipliers, shifts, zeroPoint, min, max, output, scratch, firstRow, rowCount, Path.Fastest);
+
     // ---------------------------------------------------------------- the specification
 
     /// <summary>The definition, tap by tap from the unpacked OHWI weights: the specification of every path.</summary>
@@ -219,10 +270,22 @@ public static class NarrowConvolution
 
     // ---------------------------------------------------------------- dispatch
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Every output row of every image in <paramref name="x"/>; <paramref name="scratch"/> holds at least one whole padded image.</summary>
     internal static void Run<T, TOut>(ReadOnlySpan<T> x, in PatchWindow window, T padValue, ReadOnlySpan<byte> packed, int outputChannels,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
         Span<TOut> output, Span<byte> scratch, Path path) where T : unmanaged where TOut : unmanaged
+    {
+        if (scratch.Length < ScratchLength(window))
+            throw new ArgumentException($"NarrowConvolution: {scratch.Length} scratch bytes (need {ScratchLength(window)})");
+        int imageSize = window.Height * window.Width * window.Channels;
+        int rows = imageSize > 0 && x.Length % imageSize == 0 ? x.Length / imageSize * window.OutputHeight : 0;
+        Run(x, window, padValue, packed, outputChannels, bias, multipliers, shifts, zeroPoint, min, max, output, scratch, 0, rows, path);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Run<T, TOut>(ReadOnlySpan<T> x, in PatchWindow window, T padValue, ReadOnlySpan<byte> packed, int outputChannels,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
+        Span<TOut> output, Span<byte> scratch, int firstRow, int rowCount, Path path) where T : unmanaged where TOut : unmanaged
     {
         var w = window;
         int m = outputChannels;
@@ -232,11 +295,14 @@ public static class NarrowConvolution
         int images = x.Length / imageSize;
         if (x.Length % imageSize != 0 || (long)images * outputImage > output.Length)
             throw new ArgumentException($"NarrowConvolution: {x.Length} input values are not whole images of {imageSize}, or {output.Length} outputs are fewer than {images} images of {outputImage}");
-        if (packed.Length < PackedLength(m, w) || scratch.Length < ScratchLength(w))
-            throw new ArgumentException($"NarrowConvolution: {packed.Length} packed bytes (need {PackedLength(m, w)}) or {scratch.Length} scratch bytes (need {ScratchLength(w)})");
+        int bandRows = BandRows(w, scratch.Length);
+        if (packed.Length < PackedLength(m, w) || bandRows < 1)
+            throw new ArgumentException($"NarrowConvolution: {packed.Length} packed bytes (need {PackedLength(m, w)}) or {scratch.Length} scratch bytes (need at least {BandScratchLength(w, 1)})");
+        if (firstRow < 0 || rowCount < 0 || (long)firstRow + rowCount > (long)images * w.OutputHeight)
+            throw new ArgumentException($"NarrowConvolution: output rows [{firstRow}, {(long)firstRow + rowCount}) are not within the {images} × {w.OutputHeight} rows of the output");
         RequantizeRow.Check(m, bias.Length, multipliers.Length, m);
         RequantizeRow.Check(m, bias.Length, shifts.Length, m);
-        if (images == 0) return;
+        if (rowCount == 0) return;
 
         bool signed = typeof(T) == typeof(sbyte);
         byte flip = signed ? (byte)0x80 : (byte)0;
@@ -252,13 +318,19 @@ public static class NarrowConvolution
         if (fused) PrepareConstants(packed, m, bias, multipliers, shifts, constants);
         var limits = new Limits(zeroPoint, min, max, fused);
 
-        for (int n = 0; n < images; n++)
+        // Bands of equal height (none taller than the scratch holds), so that no short band pads its rows for little work.
+        bandRows = (rowCount + (rowCount + bandRows - 1) / bandRows - 1) / ((rowCount + bandRows - 1) / bandRows);
+        for (int row = firstRow, end = firstRow + rowCount; row < end;)
         {
-            PadImage(ref Unsafe.Add(ref px, n * imageSize), w, pad, flip, scratch);
+            // A band: rows of one image.
+            int n = row / w.OutputHeight, first = row % w.OutputHeight;
+            int last = Math.Min(w.OutputHeight, first + Math.Min(bandRows, end - row));
+            PadBand(ref Unsafe.Add(ref px, n * imageSize), w, first, last, pad, flip, scratch);
             ref byte image = ref Unsafe.Add(ref po, n * outputImage);
-            if (fused) ImageFused(scratch, packed, w, m, constants, limits, ref image);
-            else ImageRows<TOut>(scratch, packed, w, m, bias, multipliers, shifts, zeroPoint, min, max, ref image,
+            if (fused) BandFused(scratch, packed, w, m, first, last, constants, limits, ref image);
+            else BandRows<TOut>(scratch, packed, w, m, first, last, bias, multipliers, shifts, zeroPoint, min, max, ref image,
                 vnni ? Path.VnniRows : widening ? Path.Widening : Path.Portable);
+            row += last - first;
         }
     }
 
@@ -271,19 +343,21 @@ public static class NarrowConvolution
     }
 
     /// <summary>
-    /// Writes one image into the scratch as the padded image the windows read: pad value outside the input, x inside,
-    /// XOR <paramref name="flip"/> (0x80 moves int8 to x + 128, see the class summary), plus 4 bytes of pad value.
+    /// Writes the padded rows that output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one image read
+    /// into the scratch, from its start: pad value outside the input, x inside, XOR <paramref name="flip"/> (0x80 moves
+    /// int8 to x + 128, see the class summary), plus 4 bytes of pad value.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PadImage(ref byte image, in PatchWindow w, byte pad, byte flip, Span<byte> scratch)
+    private static void PadBand(ref byte image, in PatchWindow w, int firstRow, int endRow, byte pad, byte flip, Span<byte> scratch)
     {
-        int c = w.Channels, paddedWidth = PaddedWidth(w), paddedHeight = PaddedHeight(w), rowBytes = paddedWidth * c;
+        int c = w.Channels, paddedWidth = PaddedWidth(w), rowBytes = paddedWidth * c;
+        int firstPadded = firstRow * w.StrideHeight, paddedHeight = (endRow - 1 - firstRow) * w.StrideHeight + (w.KernelHeight - 1) * w.DilationHeight + 1;
         int left = Math.Clamp(w.PadLeft, 0, paddedWidth), right = Math.Clamp(w.PadLeft + w.Width, left, paddedWidth);
         ref byte ps = ref MemoryMarshal.GetReference(scratch);
         for (int ph = 0; ph < paddedHeight; ph++)
         {
             ref byte row = ref Unsafe.Add(ref ps, ph * rowBytes);
-            int ih = ph - w.PadTop;
+            int ih = firstPadded + ph - w.PadTop;
             if ((uint)ih >= (uint)w.Height)
             {
                 Unsafe.InitBlockUnaligned(ref row, pad, (uint)rowBytes);
@@ -404,19 +478,22 @@ public static class NarrowConvolution
     private static Vector256<int> Dot(Vector256<int> sum, ref byte activations, Vector256<sbyte> weights) =>
         AvxVnni.MultiplyWideningAndAdd(sum, Vector256.Create(Unsafe.ReadUnaligned<int>(ref activations)).AsByte(), weights);
 
-    /// <summary>One padded image through the fused kernel: per output row, pairs of channel blocks, then a last single block.</summary>
+    /// <summary>
+    /// Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one image from their padded band through the
+    /// fused kernel: per output row, pairs of channel blocks, then a last single block.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ImageFused(Span<byte> scratch, ReadOnlySpan<byte> packed, in PatchWindow w, int m, ReadOnlySpan<Constants8> constants,
-        in Limits limits, ref byte output)
+    private static void BandFused(Span<byte> scratch, ReadOnlySpan<byte> packed, in PatchWindow w, int m, int firstRow, int endRow,
+        ReadOnlySpan<Constants8> constants, in Limits limits, ref byte output)
     {
         int blocks = constants.Length, groups = GroupsPerKernelRow(w), blockBytes = BlockBytes(w);
         int rowBytes = PaddedWidth(w) * w.Channels, pixelStep = w.StrideWidth * w.Channels, kernelRowStep = w.DilationHeight * rowBytes;
         ref byte ps = ref MemoryMarshal.GetReference(scratch);
         ref byte pw = ref Unsafe.Add(ref MemoryMarshal.GetReference(packed), blocks * ChannelBlock * 4);
         var g = new RowGeometry(w.KernelHeight, groups, kernelRowStep, pixelStep, w.OutputWidth, m);
-        for (int oh = 0; oh < w.OutputHeight; oh++)
+        for (int oh = firstRow; oh < endRow; oh++)
         {
-            ref byte row = ref Unsafe.Add(ref ps, oh * w.StrideHeight * rowBytes);
+            ref byte row = ref Unsafe.Add(ref ps, (oh - firstRow) * w.StrideHeight * rowBytes);
             ref byte outRow = ref Unsafe.Add(ref output, oh * w.OutputWidth * m);
             int b = 0;
             for (; b + 2 <= blocks; b += 2)
@@ -567,11 +644,11 @@ public static class NarrowConvolution
     // ---------------------------------------------------------------- int32 sums, then RequantizeRow
 
     /// <summary>
-    /// One padded image through int32 sums (AVX-VNNI, AVX2 widening or portable loops over the same packed bytes, as
+    /// Output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of one image from their padded band through int32 sums (AVX-VNNI, AVX2 widening or portable loops over the same packed bytes, as
     /// <paramref name="sumsPath"/> says), <see cref="PixelChunk"/> pixels at a time, requantized by <see cref="RequantizeRow"/> (any shift).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ImageRows<TOut>(Span<byte> scratch, ReadOnlySpan<byte> packed, in PatchWindow w, int m, ReadOnlySpan<int> bias,
+    private static void BandRows<TOut>(Span<byte> scratch, ReadOnlySpan<byte> packed, in PatchWindow w, int m, int firstRow, int endRow, ReadOnlySpan<int> bias,
         ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max, ref byte output, Path sumsPath) where TOut : unmanaged
     {
         int blocks = (m + ChannelBlock - 1) / ChannelBlock, padded = blocks * ChannelBlock;
@@ -584,9 +661,9 @@ public static class NarrowConvolution
         bool vnni = sumsPath == Path.VnniRows, widening = sumsPath == Path.Widening;
         var rowBias = bias.IsEmpty ? bias : bias.Slice(0, m);
         var outputSpan = MemoryMarshal.CreateSpan(ref Unsafe.As<byte, TOut>(ref output), w.OutputHeight * w.OutputWidth * m);
-        for (int oh = 0; oh < w.OutputHeight; oh++)
+        for (int oh = firstRow; oh < endRow; oh++)
         {
-            ref byte row = ref Unsafe.Add(ref ps, oh * w.StrideHeight * rowBytes);
+            ref byte row = ref Unsafe.Add(ref ps, (oh - firstRow) * w.StrideHeight * rowBytes);
             for (int ow0 = 0; ow0 < w.OutputWidth; ow0 += PixelChunk)
             {
                 int count = Math.Min(PixelChunk, w.OutputWidth - ow0);

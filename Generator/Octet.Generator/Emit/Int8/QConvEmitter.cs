@@ -84,23 +84,27 @@ namespace Octet.Generator.Emit.Int8
             // which reads every window in place from a padded copy of the input instead of gathering patch rows for the
             // GEMM; NarrowConvolutionShape.Applies says why each condition is there.
             bool narrow = !depthwise && NarrowConvolutionShape.Applies(group, w.ElementType, wZeroPoints.Any(z => z != 0),
-                requantization.IsFixedPoint && requantization.OutputType != "int16", pointwise, c, kw, window.Dilations[1], m, macs,
-                NarrowConvolutionShape.ScratchBytes(c, kh, kw, window.Strides[0], window.Strides[1], window.Dilations[0], window.Output[0], window.Output[1]));
-            bool split = !narrow && context.CanSplit && gemm != null && macs >= ParallelMacs;
+                requantization.IsFixedPoint && requantization.OutputType != "int16", pointwise, c, kw, window.Dilations[1], m,
+                NarrowConvolutionShape.BandScratchBytes(c, kh, kw, window.Strides[0], window.Strides[1], window.Dilations[0], window.Output[1], 1));
+            bool split = context.CanSplit && macs >= ParallelMacs && (narrow || gemm != null);
             return code =>
             {
                 // Depthwise goes to the whole-layer runtime kernel when it applies; it writes nothing when it declines.
                 if (depthwise && QDepthwiseConvEmitter.TryWrite(context, code)) return;
                 if (split)
                 {
-                    code.Line($"// {macs} multiply-accumulates: split into units (panels of output channels × blocks of pixels) that");
+                    code.Line(narrow
+                        ? $"// {macs} multiply-accumulates: split into units (bands of output rows, each padding its own input rows) that"
+                        : $"// {macs} multiply-accumulates: split into units (panels of output channels × blocks of pixels) that");
                     code.Line("// the model's worker team may share; each unit writes its own outputs, so results do not depend on the threads.");
                 }
-                var units = split ? GemmUnits.For(shape.N * shape.OH * shape.OW, shape.M, gemm!) : null;
-                var kernel = new ConvKernel(context, units != null ? context.SplitIntoUnits(units.Count) : code, x, w, b, y, shape,
+                var bands = narrow ? NarrowBands.For(shape, split) : null;
+                var units = split && !narrow ? GemmUnits.For(shape.N * shape.OH * shape.OW, shape.M, gemm!) : null;
+                int unitCount = bands != null ? bands.Units : units?.Count ?? 0;
+                var kernel = new ConvKernel(context, split ? context.SplitIntoUnits(unitCount) : code, x, w, b, y, shape,
                     xZeroPoint, wZeroPoints, requantization, folded, runtimeFold);
                 if (depthwise) kernel.WriteDepthwise();
-                else if (narrow) kernel.WriteNarrow();
+                else if (narrow) kernel.WriteNarrow(bands!, split);
                 else if (gemm != null) kernel.WriteGemm(gemm, pointwise, units);
                 else kernel.WriteGeneral(pointwise);
             };
@@ -152,6 +156,30 @@ namespace Octet.Generator.Emit.Int8
                 int pixelBlocks = (pixels + blocking.Rows - 1) / blocking.Rows;
                 int groups = Math.Max(1, Math.Min(pixelBlocks, (TargetUnits + panels - 1) / panels));
                 return new GemmUnits { Groups = groups, PixelBlocks = pixelBlocks, Count = panels * groups };
+            }
+        }
+
+        /// <summary>
+        /// How the narrow kernel goes over the output rows (counted across images): in bands of at most <see cref="BandRows"/>
+        /// rows, each padded into a stack scratch of <see cref="ScratchBytes"/> just before its windows are read; when the
+        /// layer is split, <see cref="Units"/> work units, unit u taking rows [u · Rows / Units, (u + 1) · Rows / Units).
+        /// </summary>
+        private sealed class NarrowBands
+        {
+            public int Rows, BandRows, Units;
+            public long ScratchBytes;
+
+            public static NarrowBands For(ConvShape s, bool split)
+            {
+                var wd = s.Window;
+                int rows = s.N * s.OH;
+                long Scratch(int r) => NarrowConvolutionShape.BandScratchBytes(s.C, s.KH, s.KW, wd.Strides[0], wd.Strides[1], wd.Dilations[0], s.OW, r);
+                // The tallest band within the budget (at least one row, which Applies keeps within the stack budget).
+                int band = 1;
+                while (band < s.OH && Scratch(band + 1) <= NarrowConvolutionShape.BandBudget) band++;
+                int units = split ? Math.Min(rows, TargetUnits) : 1;
+                band = Math.Min(band, (rows + units - 1) / units);
+                return new NarrowBands { Rows = rows, BandRows = band, Units = units, ScratchBytes = Scratch(band) };
             }
         }
 
@@ -413,13 +441,13 @@ namespace Octet.Generator.Emit.Int8
             /// The direct narrow-window kernel (<c>NarrowConvolution</c>, see <see cref="NarrowConvolutionShape.Applies"/>): the
             /// input copied once into a padded image (x_zero_point in the border), each window's kernel rows read in place.
             /// </summary>
-            public void WriteNarrow()
+            public void WriteNarrow(NarrowBands bands, bool split)
             {
                 var s = _s;
                 var wd = s.Window;
                 bool signed = _x.ElementType == "int8";
                 int rowBytes = s.KW * s.C;
-                long scratch = NarrowConvolutionShape.ScratchBytes(s.C, s.KH, s.KW, wd.Strides[0], wd.Strides[1], wd.Dilations[0], s.OH, s.OW);
+                long scratch = bands.ScratchBytes;
                 _code.Open("unchecked");
                 WriteHeader($"Direct convolution: in NHWC a kernel row of every window is {rowBytes} contiguous bytes (KW·C), so NarrowConvolution " +
                             "reads the windows in place from a padded copy of the input, four taps per vpdpbusd, instead of gathering patch rows for a GEMM.");
@@ -441,11 +469,19 @@ namespace Octet.Generator.Emit.Int8
                     _code.Line($"{Int8Code.Span}<byte> packed = stackalloc byte[{NarrowConvolutionShape.PackedBytes(s.M, s.C, s.KH, s.KW)}];");
                     _code.Line($"{Int8Code.Runtime}NarrowConvolution.PackWeights(w, {s.M}, window, {(signed ? "true" : "false")}, packed);");
                 }
-                _code.Line($"// The padded input image ({scratch} bytes), written by the kernel at each call.");
+                _code.Line($"// Padded input rows for bands of up to {bands.BandRows} output rows ({scratch} bytes), written by the kernel just before it reads them.");
                 _code.Line($"{Int8Code.Span}<byte> scratch = stackalloc byte[{scratch}];");
+                string rows;
+                if (split)
+                {
+                    _code.Line($"// Unit u: output rows [u·{bands.Rows}/{bands.Units}, (u + 1)·{bands.Rows}/{bands.Units}) of the {bands.Rows} (counted across images).");
+                    _code.Line($"int firstRow = first * {bands.Rows} / {bands.Units}, endRow = end * {bands.Rows} / {bands.Units};");
+                    rows = "firstRow, endRow - firstRow";
+                }
+                else rows = $"0, {bands.Rows}";
                 string bias = _runtimeFold ? "foldedBias" : _b != null ? "bias" : "default";
                 _code.Line($"{Int8Code.Runtime}NarrowConvolution.Run(x, window, ({XType}){_xZeroPoint}, packed, {s.M}, {bias}, multipliers, shifts, " +
-                           $"{_requantization.ZeroPoint}, {_requantization.ClampMin}, {_requantization.ClampMax}, y, scratch);");
+                           $"{_requantization.ZeroPoint}, {_requantization.ClampMin}, {_requantization.ClampMax}, y, scratch, {rows});");
                 _code.Close();
             }
 

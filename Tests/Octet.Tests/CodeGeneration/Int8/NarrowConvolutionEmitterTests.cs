@@ -27,6 +27,9 @@ public sealed class NarrowConvolutionEmitterTests
         new("MNIST's second layer: int8, 8 channels, 5x5 pads 2, 16 outputs, per-channel, folded bias, relu", ElementType.Int8, ElementType.Int8, 1, 8, 16, 14, 14, 5, 5, 1, [2, 2, 2, 2], true, true, true, true),
         new("uint8 to int8, 3 channels, 3x3 stride 2, asymmetric pads, 12 outputs, per-tensor, unfolded bias, 2 images", ElementType.UInt8, ElementType.Int8, 2, 3, 12, 9, 8, 3, 3, 2, [1, 0, 2, 1], false, true, false, false),
         new("int8 to uint8, 2 channels, 3x5, no bias, unfolded x_zp, 21 outputs", ElementType.Int8, ElementType.UInt8, 1, 2, 21, 6, 7, 3, 5, 1, [1, 2, 1, 2], true, false, false, false),
+        // 101-pixel padded rows of 3 channels: a 16 KiB band holds 26 of the 48 output rows, so the call goes in two bands.
+        new("a large first layer in bands: uint8, 3 channels, 3x3 stride 2 over 96x100, 32 outputs, 2 images", ElementType.UInt8, ElementType.UInt8, 2, 3, 32, 96, 100, 3, 3, 2, [1, 1, 0, 0], true, true, true, true),
+        new("a 7x7 stride 2 first layer in small: int8, 3 channels, 64 outputs (8 blocks of 8, the most the emitter gives it)", ElementType.Int8, ElementType.Int8, 1, 3, 64, 21, 23, 7, 7, 2, [0, 0, 0, 0], true, true, true, false),
     ];
 
     public static TheoryData<string> Cases => new(All.Select(c => c.Name));

@@ -36,6 +36,8 @@ public sealed class NarrowConvolutionTests
         new("one output channel, stride 3 down, asymmetric pads", 1, 4, 3, 2, 2, 3, 1, 1, 1, 0, 0, 1, 1, 1),
         new("different strides, pads differing on every side, two images", 4, 10, 11, 5, 5, 2, 3, 1, 2, 3, 1, 0, 20, 2),
         new("pads as wide as the kernel reaches; 4 pixels at a time plus a tail", 7, 3, 21, 3, 5, 1, 1, 1, 1, 4, 1, 4, 32, 1),
+        new("squeezenet's conv1 in small: 3 channels, 7×7 stride 2, 96 channels (12 blocks)", 3, 19, 17, 7, 7, 2, 2, 1, 0, 0, 0, 0, 96, 1),
+        new("128 channels (the limit), 3×3 stride 2 over 3 channels, two images", 3, 12, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 128, 2),
     ];
 
     public static TheoryData<string> Geometries => new(All.Select(g => g.Name));
@@ -85,6 +87,16 @@ public sealed class NarrowConvolutionTests
         var scratch = new byte[NarrowConvolution.ScratchLength(window)];
         Assert.Throws<ArgumentException>(() => NarrowConvolution.Run(x, window, 0, packed, 4, default, one, shift, 0, -128, 127, y.AsSpan(1), scratch));
         Assert.Throws<ArgumentException>(() => NarrowConvolution.Run(x.AsSpan(1), window, 0, packed, 4, default, one, shift, 0, -128, 127, y, scratch));
+        // A range of output rows needs the padded rows of one output row at least, and rows within the output.
+        var band = new byte[NarrowConvolution.BandScratchLength(window, 1)];
+        NarrowConvolution.Run(x, window, 0, packed, 4, default, one, shift, 0, -128, 127, y, band, 0, 6);
+        error = Assert.Throws<ArgumentException>(() => NarrowConvolution.Run(x, window, 0, packed, 4, default, one, shift, 0, -128, 127, y, band.AsSpan(1), 0, 6));
+        Assert.Contains("scratch", error.Message);
+        foreach (var (first, count) in new[] { (-1, 2), (0, 7), (5, 2), (0, -1) })
+        {
+            error = Assert.Throws<ArgumentException>(() => NarrowConvolution.Run(x, window, 0, packed, 4, default, one, shift, 0, -128, 127, y, band, first, count));
+            Assert.Contains("output rows", error.Message);
+        }
         // Dilation along the width breaks the contiguous kernel rows the kernel reads: not taken.
         Assert.False(NarrowConvolution.Applies(window with { DilationWidth = 2 }, 4));
         Assert.False(NarrowConvolution.Applies(window with { Channels = 13, KernelWidth = 5 }, 4));
@@ -160,6 +172,49 @@ public sealed class NarrowConvolutionTests
         if (AvxVnni.IsSupported)
             AssertEqual(expected, Run((y, s) => NarrowConvolution.Run<TX, TY>(x, window, pad, packed, m, bias, multipliers, shifts, yZeroPoint, min, max, y, s,
                 NarrowConvolution.Path.VnniRows)), name + ", AVX-VNNI with row requantization");
+
+        // Work units: output rows (counted across images) cut into ranges, each run alone with a scratch of a few rows, so
+        // that bands restart inside an image and ranges cross from one image to the next.
+        int rows = batch * window.OutputHeight;
+        var paths = new List<NarrowConvolution.Path> { NarrowConvolution.Path.Fastest, NarrowConvolution.Path.Portable };
+        if (Avx2.IsSupported) paths.Add(NarrowConvolution.Path.Widening);
+        if (AvxVnni.IsSupported) paths.Add(NarrowConvolution.Path.VnniRows);
+        foreach (var path in paths)
+            foreach (var (units, bandRows) in new[] { (1, 1), (2, 3), (3, 2), (rows, 1), (5, rows) })
+                CheckUnits(expected, Math.Min(units, rows), bandRows, random, yMin, $"{name}, {path}, {units} units, bands of {bandRows}",
+                    (first, count, y, scratch) => NarrowConvolution.Run<TX, TY>(x, window, pad, packed, m, bias, multipliers, shifts, yZeroPoint, min, max,
+                        y, scratch, first, count, path),
+                    NarrowConvolution.BandScratchLength(window, bandRows), window.OutputWidth * m, rows);
+    }
+
+    /// <summary>
+    /// Runs unit u of <paramref name="units"/> (rows [u · rows / units, (u + 1) · rows / units)) alone on an output filled
+    /// twice with different garbage: its rows must come out as <paramref name="expected"/> both times and every other
+    /// element must keep its garbage, so the units together write every output exactly once.
+    /// </summary>
+    private static void CheckUnits<TY>(TY[] expected, int units, int bandRows, Random random, int yMin, string name,
+        Action<int, int, TY[], byte[]> run, int scratchLength, int rowLength, int rows) where TY : unmanaged
+    {
+        for (int u = 0; u < units; u++)
+        {
+            int first = u * rows / units, end = (u + 1) * rows / units;
+            for (int fill = 0; fill < 2; fill++)
+            {
+                var garbage = new TY[expected.Length];
+                for (int i = 0; i < garbage.Length; i++) garbage[i] = From<TY>(yMin + (i + fill) % 5);
+                var y = (TY[])garbage.Clone();
+                var scratch = new byte[scratchLength];
+                random.NextBytes(scratch);
+                run(first, end - first, y, scratch);
+                for (int i = 0; i < y.Length; i++)
+                {
+                    bool mine = i >= first * rowLength && i < end * rowLength;
+                    var want = mine ? expected[i] : garbage[i];
+                    if (!EqualityComparer<TY>.Default.Equals(want, y[i]))
+                        Assert.Fail($"{name}: unit {u} (rows [{first}, {end})), fill {fill}: element {i} is {y[i]}, expected {want}{(mine ? "" : " (not its row: untouched)")}");
+                }
+            }
+        }
     }
 
     private static void AssertEqual<T>(T[] expected, T[] actual, string name)

@@ -240,9 +240,9 @@ public sealed partial class AttentionBlockInt8
             var window = new global::Octet.Runtime.Int8.PatchWindow(8, 8, 3, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2);
             // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
             global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
-            // The padded input image (196 bytes), written by the kernel at each call.
+            // Padded input rows for bands of up to 2 output rows (196 bytes), written by the kernel just before it reads them.
             global::System.Span<byte> scratch = stackalloc byte[196];
-            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-7, packed, 8, bias, multipliers, shifts, -12, -128, 127, y, scratch);
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-7, packed, 8, bias, multipliers, shifts, -12, -128, 127, y, scratch, 0, 2);
         }
     }
 

@@ -184,9 +184,9 @@ public sealed partial class ConvQdqS8S8
             var window = new global::Octet.Runtime.Int8.PatchWindow(24, 24, 3, 3, 3, 1, 1, 2, 2, 1, 1, 26, 26);
             // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
             global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
-            // The padded input image (2356 bytes), written by the kernel at each call.
+            // Padded input rows for bands of up to 26 output rows (2356 bytes), written by the kernel just before it reads them.
             global::System.Span<byte> scratch = stackalloc byte[2356];
-            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-13, packed, 32, bias, multipliers, shifts, -128, -128, 127, y, scratch);
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-13, packed, 32, bias, multipliers, shifts, -128, -128, 127, y, scratch, 0, 26);
         }
     }
 

@@ -182,9 +182,9 @@ public sealed partial class ConvSigmoidInt8
             var window = new global::Octet.Runtime.Int8.PatchWindow(6, 6, 2, 3, 3, 1, 1, 1, 1, 1, 1, 6, 6);
             // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
             global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
-            // The padded input image (132 bytes), written by the kernel at each call.
+            // Padded input rows for bands of up to 6 output rows (132 bytes), written by the kernel just before it reads them.
             global::System.Span<byte> scratch = stackalloc byte[132];
-            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)11, packed, 3, bias, multipliers, shifts, -22, -128, 127, y, scratch);
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)11, packed, 3, bias, multipliers, shifts, -22, -128, 127, y, scratch, 0, 6);
         }
     }
 

@@ -190,9 +190,9 @@ public sealed partial class Mnist8Int8
             var window = new global::Octet.Runtime.Int8.PatchWindow(28, 28, 1, 5, 5, 1, 1, 2, 2, 1, 1, 28, 28);
             // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
             global::System.ReadOnlySpan<byte> packed = _op1NarrowWeights;
-            // The padded input image (1028 bytes), written by the kernel at each call.
+            // Padded input rows for bands of up to 28 output rows (1028 bytes), written by the kernel just before it reads them.
             global::System.Span<byte> scratch = stackalloc byte[1028];
-            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-128, packed, 8, bias, multipliers, shifts, -128, -128, 127, y, scratch);
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-128, packed, 8, bias, multipliers, shifts, -128, -128, 127, y, scratch, 0, 28);
         }
     }
 
@@ -255,9 +255,9 @@ public sealed partial class Mnist8Int8
             var window = new global::Octet.Runtime.Int8.PatchWindow(14, 14, 8, 5, 5, 1, 1, 2, 2, 1, 1, 14, 14);
             // Weights in the kernel's [block of 8 channels][kh][4-tap group] order with per-channel corrections, packed once by the constructor.
             global::System.ReadOnlySpan<byte> packed = _op3NarrowWeights;
-            // The padded input image (2596 bytes), written by the kernel at each call.
+            // Padded input rows for bands of up to 14 output rows (2596 bytes), written by the kernel just before it reads them.
             global::System.Span<byte> scratch = stackalloc byte[2596];
-            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-128, packed, 16, bias, multipliers, shifts, -128, -128, 127, y, scratch);
+            global::Octet.Runtime.Int8.NarrowConvolution.Run(x, window, (sbyte)-128, packed, 16, bias, multipliers, shifts, -128, -128, 127, y, scratch, 0, 14);
         }
     }
 
