@@ -34,7 +34,8 @@ public static class VitBlockLatency
 
     /// <summary>
     /// Runs the measurement; arguments: [--iterations N] [--warmup N] [--warmup-seconds S] (octet bench's defaults), and
-    /// [--wide-activations] for the config with <c>transformer.wide_activations: residual</c> (16-bit residual stream).
+    /// [--wide-activations] for the config with <c>transformer.wide_activations: residual</c> (16-bit residual stream), and
+    /// [--profile] for Octet's per-op medians (<c>octet bench --profile</c>'s report) instead of the comparison.
     /// </summary>
     public static int Run(string[] args)
     {
@@ -71,6 +72,9 @@ public static class VitBlockLatency
             var input = (float[])image[VitModelWriter.InputName].Data;
             var octetOutput = new float[checked((int)OpEmitContext.ElementCount(plan.Tensors.First(t => t.Name == plan.Outputs[0].Tensor)))];
             using var weights = ModelWeights.FromBytes(compiled.Weights);
+            if (args.Contains("--profile"))
+                return OpProfiler.Report(OpProfiler.Run(plan, emitted.Source, ns + "." + className, weights, [input], [octetOutput],
+                    warmupRounds, TimeSpan.FromSeconds(warmupSeconds), rounds), "ViT block", json: false);
             var octetRun = modelClass.Bind(weights, [input], [octetOutput]);
 
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = 1 };
