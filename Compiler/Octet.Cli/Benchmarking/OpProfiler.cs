@@ -26,7 +26,7 @@ internal static partial class OpProfiler
     public sealed record OpTiming(int Index, string OpType, string Name, string Shapes, double MedianMicroseconds);
 
     /// <summary>Every op's timing (plan order) and the median of whole <c>Run</c> calls in the same session.</summary>
-    public sealed record Profile(IReadOnlyList<OpTiming> Ops, double RunMedianMicroseconds, int Rounds, int WarmupRounds)
+    public sealed record Profile(IReadOnlyList<OpTiming> Ops, double RunMedianMicroseconds, int Rounds, int WarmupRounds, int Threads = 1)
     {
         public double OpSumMicroseconds => Ops.Sum(o => o.MedianMicroseconds);
     }
@@ -74,7 +74,7 @@ internal static partial class OpProfiler
 
         var tensors = plan.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var rows = plan.Ops.Select((op, i) => new OpTiming(op.Index, op.OpType, op.Name, Shapes(op, tensors), AlternatingTimer.Median(times[i]))).ToList();
-        return new Profile(rows, AlternatingTimer.Median(runTimes), rounds, warmed);
+        return new Profile(rows, AlternatingTimer.Median(runTimes), rounds, warmed, team?.Threads ?? 1);
     }
 
     /// <summary>Prints <paramref name="profile"/>: the table, or with <paramref name="json"/> one JSON object (ops in plan order). Returns exit code 0.</summary>
@@ -82,7 +82,9 @@ internal static partial class OpProfiler
     {
         if (!json)
         {
-            Console.WriteLine($"{modelPath}: Octet generated code, single-threaded");
+            Console.WriteLine(profile.Threads == 1
+                ? $"{modelPath}: Octet generated code, single-threaded"
+                : $"{modelPath}: Octet generated code, large ops split over a worker team of {profile.Threads} threads");
             WriteTable(profile, Console.Out);
             return 0;
         }
@@ -92,6 +94,7 @@ internal static partial class OpProfiler
             ["model"] = modelPath,
             ["run_us"] = profile.RunMedianMicroseconds,
             ["op_sum_us"] = total,
+            ["octet_threads"] = profile.Threads,
             ["iterations"] = profile.Rounds,
             ["warmup"] = profile.WarmupRounds,
             ["ops"] = profile.Ops.Select(o => new Dictionary<string, object>
