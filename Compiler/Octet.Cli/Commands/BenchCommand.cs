@@ -24,7 +24,8 @@ namespace Octet.Cli.Commands;
 /// int8 plan ONNX Runtime runs the QDQ export of the same quantization (or the model itself when it arrives
 /// quantized), so both sides compute the same int8 network; for a float plan, the float model. ONNX Runtime
 /// runs with graph optimizations on and N intra-op threads; Octet's generated code runs single-threaded, or with
-/// <c>--octet-threads K</c> splits its large ops over a worker team of K threads (--threads leaves Octet alone, so the
+/// <c>--octet-threads K</c> splits its large ops over a worker team of K threads, whose idle workers spin
+/// <c>--octet-spin-us S</c> microseconds before blocking (--threads leaves Octet alone, so the
 /// two can be compared at any mix). Inputs: the model folder's
 /// <c>test_data_set_0</c> when there is one, else fixed-seed random values. Prints both medians and
 /// ratio = ort_us / octet_us (above 1: Octet is faster). Exit 0 after a run, 2 for unusable input.
@@ -66,10 +67,14 @@ internal static class BenchCommand
         };
         // Octet's own thread count, apart from ONNX Runtime's --threads (read in the action through OctetThreadsOption).
         command.Options.Add(OctetThreadsOption);
+        command.Options.Add(OctetSpinOption);
         command.SetAction(parse => CommonOptions.Guard(() =>
         {
             int octetThreadCount = parse.GetValue(OctetThreadsOption);
             if (octetThreadCount < 1 || octetThreadCount > 256) throw new OctetException($"--octet-threads {octetThreadCount}: from 1 to 256");
+            double spinMicroseconds = parse.GetValue(OctetSpinOption);
+            if (!(spinMicroseconds >= 0 && spinMicroseconds <= Octet.Runtime.Threading.WorkerTeam.MaxWorkerSpin.TotalMicroseconds))
+                throw new OctetException($"--octet-spin-us {spinMicroseconds}: from 0 to {Octet.Runtime.Threading.WorkerTeam.MaxWorkerSpin.TotalMicroseconds:0}");
             int threadCount = parse.GetValue(threads);
             int rounds = parse.GetValue(iterations);
             int warmupRounds = parse.GetValue(warmup);
@@ -80,7 +85,7 @@ internal static class BenchCommand
             if (!(warmupTime >= 0 && warmupTime <= 3600)) throw new OctetException($"--warmup-seconds {warmupTime}: from 0 to 3600");
             return Bench(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(quant), parse.GetValue(numerics),
                 threadCount, rounds, warmupRounds, TimeSpan.FromSeconds(warmupTime), parse.GetValue(inputs), parse.GetValue(json), parse.GetValue(profile), octetThreadCount,
-                parse.GetValue(ort) == "float");
+                parse.GetValue(ort) == "float", TimeSpan.FromMicroseconds(spinMicroseconds));
         }));
         return command;
     }
@@ -91,9 +96,16 @@ internal static class BenchCommand
         DefaultValueFactory = _ => 1,
     };
 
+    /// <summary>The worker team's idle spin (<see cref="Octet.Runtime.Threading.WorkerTeam"/>'s constructor argument).</summary>
+    private static readonly Option<double> OctetSpinOption = new("--octet-spin-us")
+    {
+        Description = "How long an idle worker of Octet's team spins for the next op before it blocks, in microseconds (default 50).",
+        DefaultValueFactory = _ => Octet.Runtime.Threading.WorkerTeam.DefaultWorkerSpin.TotalMicroseconds,
+    };
+
     private static int Bench(string modelPath, string[]? shapes, string? quantPath, string? numericsText, int threads,
         int rounds, int warmupRounds, TimeSpan warmupTime, string? inputSpec, bool json, bool profile = false, int octetThreadCount = 1,
-        bool ortFloat = false)
+        bool ortFloat = false, TimeSpan? workerSpin = null)
     {
         var graph = CommonOptions.Load(modelPath, shapes);
         bool arrivesQuantized = QuantizedModelImport.IsQuantized(graph);
@@ -144,7 +156,7 @@ internal static class BenchCommand
             var octetInputs = plan.Inputs.Select((edge, i) => InputArray(values, edge.Name, inputTypes[i])).ToArray();
             var octetOutputs = plan.Outputs.Select((edge, o) => Array.CreateInstance(outputTypes[o], OutputLength(plan, edge))).ToArray();
             using var weights = ModelWeights.FromBytes(compiled.Weights);
-            using var team = octetThreadCount > 1 ? new Octet.Runtime.Threading.WorkerTeam(octetThreadCount) : null;
+            using var team = octetThreadCount > 1 ? new Octet.Runtime.Threading.WorkerTeam(octetThreadCount, workerSpin) : null;
             if (profile)
                 return OpProfiler.Report(OpProfiler.Run(plan, emitted.Source, ns + "." + className, weights, octetInputs, octetOutputs,
                     warmupRounds, warmupTime, rounds, team), modelPath, json);

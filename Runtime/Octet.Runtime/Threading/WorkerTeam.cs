@@ -12,7 +12,8 @@ namespace Octet.Runtime.Threading;
 /// <para>
 /// <see cref="Run"/> allocates nothing: the range delegate is created once by the caller (generated classes cache
 /// one per op in a field), and the team only publishes it to workers that are already running. Workers spin briefly
-/// after a job (ops follow each other within microseconds during an inference), then block until the next one.
+/// after a job (ops follow each other within microseconds during an inference; how long is a constructor argument),
+/// then block until the next one.
 /// They are background threads, so a team that is never disposed does not keep the process alive.
 /// </para>
 /// <para>
@@ -24,8 +25,14 @@ namespace Octet.Runtime.Threading;
 /// </summary>
 public sealed class WorkerTeam : IDisposable
 {
-    /// <summary>How long an idle worker spins before blocking (ticks of <see cref="Stopwatch"/>): about 50 µs, a few ops' worth.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 20_000;
+    /// <summary>How long an idle worker spins before blocking, unless the constructor is told otherwise: 50 µs, a few ops' worth.</summary>
+    public static readonly TimeSpan DefaultWorkerSpin = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>The longest worker spin the constructor accepts.</summary>
+    public static readonly TimeSpan MaxWorkerSpin = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long an idle worker spins before blocking, in ticks of <see cref="Stopwatch"/>.</summary>
+    private readonly long _workerSpinTicks;
 
     /// <summary>How long the caller of <see cref="Run"/> spins for the last chunks before it blocks: about 20 µs.</summary>
     private static readonly long CallerSpinTicks = Stopwatch.Frequency / 50_000;
@@ -48,11 +55,28 @@ public sealed class WorkerTeam : IDisposable
     private volatile bool _disposed;
 
     /// <summary>A team of <paramref name="threads"/> participants: the caller of <see cref="Run"/> and <paramref name="threads"/> − 1 workers started now.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1 or above 256.</exception>
-    public WorkerTeam(int threads)
+    /// <param name="threads">Participants, the caller included.</param>
+    /// <param name="workerSpin">
+    /// How long an idle worker spins for the next job before it blocks (default <see cref="DefaultWorkerSpin"/>). Waking a
+    /// blocked worker costs tens of microseconds or more, which a model of many short ops pays at nearly every split op
+    /// (measured, docs/performance.md "Threading": shufflenet-v2-int8 on 2 threads 1.0× with 50 µs, 1.47× with 2 ms). A
+    /// long spin keeps a core busy between inferences and competes with other work for it; on a machine shared with
+    /// other load, short spins measured better. Choose it where the cores are the model's.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is below 1 or above 256, or
+    /// <paramref name="workerSpin"/> is negative or above <see cref="MaxWorkerSpin"/>.</exception>
+    public WorkerTeam(int threads, TimeSpan? workerSpin = null)
     {
         if (threads < 1 || threads > 256)
             throw new ArgumentOutOfRangeException(nameof(threads), threads, "a worker team has from 1 to 256 threads");
+        var spin = workerSpin ?? DefaultWorkerSpin;
+        if (spin < TimeSpan.Zero || spin > MaxWorkerSpin)
+            throw new ArgumentOutOfRangeException(nameof(workerSpin), spin, $"a worker spin is from 0 to {MaxWorkerSpin.TotalSeconds:0} s");
+        _workerSpinTicks = (long)(spin.TotalSeconds * Stopwatch.Frequency);
+        // ManualResetEventSlim creates its lock object (24 bytes) the first time a Wait has to block. The caller blocks
+        // on _done only when a worker is late, which happens first at an unpredictable Run (a busy machine): block once
+        // here instead (1 ms, the event is not set) so that no Run ever allocates.
+        _done.Wait(millisecondsTimeout: 1);
         Threads = threads;
         _workers = new Thread[threads - 1];
         _wake = new ManualResetEventSlim[threads - 1];
@@ -195,7 +219,7 @@ public sealed class WorkerTeam : IDisposable
         int seen = 0;
         while (true)
         {
-            long deadline = Stopwatch.GetTimestamp() + SpinTicks;
+            long deadline = Stopwatch.GetTimestamp() + _workerSpinTicks;
             int generation;
             while ((generation = Volatile.Read(ref _generation)) == seen)
             {

@@ -36,6 +36,33 @@ public sealed class WorkerTeamTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]      // workers block as soon as a job is done
+    [InlineData(50)]     // the default
+    [InlineData(20000)]  // a worker still spinning when the next job comes
+    public void Every_unit_runs_exactly_once_whatever_the_worker_spin(int spinMicroseconds)
+    {
+        using var team = new WorkerTeam(3, TimeSpan.FromMicroseconds(spinMicroseconds));
+        for (int repeat = 0; repeat < 200; repeat++)
+        {
+            var hits = new int[10];
+            team.Run(hits.Length, (first, end) =>
+            {
+                for (int i = first; i < end; i++) Interlocked.Increment(ref hits[i]);
+            });
+            Assert.All(hits, h => Assert.Equal(1, h));
+            // Every few jobs, a pause longer than a short spin, so that the workers block and must be woken.
+            if (repeat % 20 == 0) Thread.Sleep(2);
+        }
+    }
+
+    [Fact]
+    public void A_worker_spin_outside_zero_to_one_second_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerTeam(2, TimeSpan.FromMicroseconds(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerTeam(2, WorkerTeam.MaxWorkerSpin + TimeSpan.FromTicks(1)));
+    }
+
     [Fact]
     public void Zero_units_run_nothing()
     {
