@@ -24,10 +24,11 @@ internal sealed class Int8KernelHarness
 
     private static int Align(long offset) => (int)((offset + 63) / 64 * 64);
 
-    private static string TypeName(ElementType type) => type switch
+    public static string TypeName(ElementType type) => type switch
     {
         ElementType.Int8 => "int8",
         ElementType.UInt8 => "uint8",
+        ElementType.Int16 => "int16",
         ElementType.Int32 => "int32",
         ElementType.Float32 => "float32",
         _ => throw new ArgumentException(type.ToString()),
@@ -58,9 +59,17 @@ internal sealed class Int8KernelHarness
         return name;
     }
 
-    public string Inline(string name, ElementType type, int[] shape, string layout, IEnumerable<long> values)
+    public string Inline(string name, ElementType type, int[] shape, string layout, IEnumerable<long> values) =>
+        InlineText(name, type, shape, layout, values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray());
+
+    /// <summary>A constant written into the plan (and the class) as values, float or integer, in layout order.</summary>
+    public string Inline(string name, Tensor value, string layout = "rowmajor") =>
+        InlineText(name, value.ElementType, value.Shape.ToArray(), layout, value.ElementType == ElementType.Float32
+            ? value.As<float>().Select(PlanText.Float).ToArray()
+            : value.ToInt64Array().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray());
+
+    private string InlineText(string name, ElementType type, int[] shape, string layout, string[] text)
     {
-        var text = values.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
         _tensors.Add(new PlanTensor(name, TypeName(type), shape.ToEquatableArray(), layout, PlanStorage.Inline, 0, text.Length * type.SizeInBytes(), text.ToEquatableArray()));
         return name;
     }
@@ -74,7 +83,9 @@ internal sealed class Int8KernelHarness
     {
         ElementType.Int8 => MemoryMarshal.AsBytes(tensor.As<sbyte>().AsSpan()).ToArray(),
         ElementType.UInt8 => (byte[])tensor.As<byte>().Clone(),
+        ElementType.Int16 => MemoryMarshal.AsBytes(tensor.As<short>().AsSpan()).ToArray(),
         ElementType.Int32 => MemoryMarshal.AsBytes(tensor.As<int>().AsSpan()).ToArray(),
+        ElementType.Float32 => MemoryMarshal.AsBytes(tensor.As<float>().AsSpan()).ToArray(),
         _ => throw new ArgumentException(tensor.ToString()),
     };
 
@@ -95,6 +106,9 @@ internal sealed class Int8KernelHarness
         emitter.Emit(context);
         return new Emitted(KernelClass.Source(body.ToString(), inlineConstants), context.Problems);
     }
+
+    /// <summary>The plan tensor named <paramref name="name"/>.</summary>
+    public PlanTensor PlanTensorNamed(string name) => _tensors.Single(t => t.Name == name);
 
     /// <summary>Emits, compiles and runs the op; returns the output tensor's bytes (in its layout's order) and the source.</summary>
     public (byte[] Output, string Source) Run(IOpEmitter emitter, string opType, string[] inputs, string output, IEnumerable<Attribute> attributes)
@@ -142,6 +156,8 @@ internal sealed class Int8KernelHarness
     {
         ElementType.Int8 => Tensor.Create(new Shape(shape), MemoryMarshal.Cast<byte, sbyte>(bytes).ToArray()),
         ElementType.UInt8 => Tensor.Create(new Shape(shape), (byte[])bytes.Clone()),
+        ElementType.Int16 => Tensor.Create(new Shape(shape), MemoryMarshal.Cast<byte, short>(bytes).ToArray()),
+        ElementType.Float32 => Tensor.Create(new Shape(shape), MemoryMarshal.Cast<byte, float>(bytes).ToArray()),
         _ => throw new ArgumentException(type.ToString()),
     };
 
@@ -172,15 +188,16 @@ internal sealed class Int8KernelHarness
         return FromBytes(result, w.ElementType, w.Shape.ToArray());
     }
 
-    /// <summary>Asserts two 8-bit tensors are identical, naming the first differing element.</summary>
+    /// <summary>Asserts two tensors are identical (type, shape, bits), naming the first differing element and showing the kernel's source.</summary>
     public static void AssertIdentical(Tensor expected, Tensor actual, string source)
     {
         Assert.Equal(expected.Shape, actual.Shape);
         Assert.Equal(expected.ElementType, actual.ElementType);
         var e = Bytes(expected);
         var a = Bytes(actual);
+        int size = expected.ElementType.SizeInBytes();
         for (int i = 0; i < e.Length; i++)
             if (e[i] != a[i])
-                Assert.Fail($"element {i} of {e.Length}: reference {expected.GetAsDouble(i)}, emitted kernel {actual.GetAsDouble(i)}\n{source}");
+                Assert.Fail($"element {i / size} of {e.Length / size}: reference {expected.GetAsDouble(i / size)}, emitted kernel {actual.GetAsDouble(i / size)}\n{source}");
     }
 }
