@@ -15,7 +15,8 @@ public sealed class MaxPoolKernelTests
 {
     private static readonly int[] ChannelCounts = [1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 130];
 
-    private static T[] Expected<T>(T[] x, int n, int h, int w, int c, int oh, int ow, int k, int stride, int dilation, int pad, T lowest)
+    /// <summary>ONNX MaxPool pooled value by value: the first valid tap, later taps where strictly greater, lowest for none.</summary>
+    internal static T[] Expected<T>(T[] x, int n, int h, int w, int c, int oh, int ow, int k, int stride, int dilation, int pad, T lowest)
         where T : unmanaged, INumber<T>
     {
         var y = new T[n * oh * ow * c];

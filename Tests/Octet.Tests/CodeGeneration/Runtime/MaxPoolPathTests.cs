@@ -19,31 +19,9 @@ public sealed class MaxPoolPathTests
     private static readonly (int H, int W, int K, int Stride, int Dilation, int Pad)[] Windows =
         [(9, 8, 3, 2, 1, 0), (7, 7, 3, 1, 1, 1), (8, 9, 2, 2, 2, 1), (6, 5, 3, 3, 1, 2), (4, 4, 2, 2, 1, 0)];
 
-    /// <summary>ONNX MaxPool pooled value by value: the first valid tap, later taps where strictly greater, lowest for none.</summary>
+    /// <summary>The definition, pooled value by value (shared with <see cref="MaxPoolKernelTests"/>).</summary>
     private static T[] Expected<T>(T[] x, int n, int h, int w, int c, int oh, int ow, int k, int stride, int dilation, int pad, T lowest)
-        where T : unmanaged, INumber<T>
-    {
-        var y = new T[n * oh * ow * c];
-        for (int b = 0; b < n; b++)
-            for (int i = 0; i < oh; i++)
-                for (int j = 0; j < ow; j++)
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        bool any = false;
-                        T best = lowest;
-                        for (int kh = 0; kh < k; kh++)
-                            for (int kw = 0; kw < k; kw++)
-                            {
-                                int ih = i * stride - pad + kh * dilation, iw = j * stride - pad + kw * dilation;
-                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                                T v = x[((b * h + ih) * w + iw) * c + ch];
-                                if (!any || v > best) best = v;
-                                any = true;
-                            }
-                        y[((b * oh + i) * ow + j) * c + ch] = best;
-                    }
-        return y;
-    }
+        where T : unmanaged, INumber<T> => MaxPoolKernelTests.Expected(x, n, h, w, c, oh, ow, k, stride, dilation, pad, lowest);
 
     private static void Check<T>(Func<Random, T> value, T lowest, Func<T, long> bits) where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
