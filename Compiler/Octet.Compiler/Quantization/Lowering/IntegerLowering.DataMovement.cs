@@ -210,10 +210,11 @@ public sealed partial class IntegerLowering
     }
 
     /// <summary>
-    /// Q16(Concat(ĉ | x̂, …)) where some inputs are float constants (ViT's class token before the 16-bit residual
-    /// stream): each constant is quantized at the output's parameters — the rounding the QDQ model applies to it
-    /// too — each quantized input is requantized to them where they differ, and the Concat runs on int16. Only for
-    /// an int16 output (integer-only numerics): 8-bit plans keep their float Concat, whose generated code exists.
+    /// Q(Concat(ĉ | x̂, …)) where some inputs are float constants (ViT's class token before the residual stream):
+    /// each constant is quantized at the output's parameters — the rounding the QDQ model applies to it too — each
+    /// quantized input is requantized to them where they differ, and the Concat moves integers (int8, uint8 or
+    /// int16, whatever the output is stored as). Integer-only numerics only: ONNX Runtime-compatible plans keep the
+    /// float Concat, whose requantization by float is what they must match.
     /// </summary>
     private bool LowerConcatWithConstants(Node node)
     {
@@ -224,51 +225,55 @@ public sealed partial class IntegerLowering
         for (int k = 0; k < sources.Count; k++)
             if (constants[k] is null && (sources[k] is not { Parameters.IsPerTensor: true } source || !IsActivation(source.Parameters))) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
-        if (result is null || result.Value.Output.StorageType != ElementType.Int16) return false;
+        if (result is null || !result.Value.Output.IsPerTensor) return false;
         var (quantize, output, _, _, _) = result.Value;
 
         var inputs = new List<string>();
         for (int k = 0; k < node.Inputs.Count; k++)
-        {
-            if (constants[k] is { } constant)
-            {
-                var floats = constant.As<float>();
-                var values = new short[floats.Length];
-                for (int i = 0; i < floats.Length; i++)
-                    values[i] = (short)QuantizationMath.Quantize(floats[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
-                var name = _graph.UniqueName(node.Inputs[k] + "_int16");
-                _graph.Tensors[name] = new TensorInfo(name, ElementType.Int16, constant.Shape, Tensor.Create(constant.Shape, values), output);
-                inputs.Add(name);
-                continue;
-            }
-            inputs.Add(AtOutputParameters(node, k, sources[k]!, output));
-        }
+            inputs.Add(constants[k] is { } constant
+                ? QuantizedConstant(node.Inputs[k], constant, output)
+                : AtOutputParameters(node, k, sources[k]!, output));
         _nodes.Add(new Node(node.Name, "Concat", "", node.OpsetVersion, inputs, [quantize.Outputs[0]], node.Attributes));
         ClaimProducerOf(quantize.Outputs[0]);
         return true;
     }
 
     /// <summary>
-    /// Q16(Gather(T, indices)) of a float constant table T (BERT's embedding lookups written into the 16-bit
-    /// residual stream): Q is element-wise, so it equals Gather(Q16(T), indices) exactly — the table is quantized
-    /// once at the output's parameters and the lookup moves int16 values. Only for an int16 output (integer-only
-    /// numerics), as <see cref="LowerConcatWithConstants"/>.
+    /// Q(Gather(T, indices)) of a float constant table T (BERT's embedding lookups): Q is element-wise, so it equals
+    /// Gather(Q(T), indices) exactly — the table is quantized once at the output's parameters and the lookup moves
+    /// integers. Integer-only numerics, as <see cref="LowerConcatWithConstants"/>.
     /// </summary>
     private bool LowerGatherOfConstant(Node node)
     {
         if (_mode != NumericsMode.IntegerOnly) return false;
         var result = QuantizedResult(node.Outputs[0], allowActivation: false);
-        if (result is null || result.Value.Output.StorageType != ElementType.Int16) return false;
+        if (result is null || !result.Value.Output.IsPerTensor) return false;
         var (quantize, output, _, _, _) = result.Value;
-        var table = _graph.Tensor(node.Inputs[0]).ConstantValue!;
-        var floats = table.As<float>();
-        var values = new short[floats.Length];
-        for (int i = 0; i < floats.Length; i++)
-            values[i] = (short)QuantizationMath.Quantize(floats[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
-        var name = _graph.UniqueName(node.Inputs[0] + "_int16");
-        _graph.Tensors[name] = new TensorInfo(name, ElementType.Int16, table.Shape, Tensor.Create(table.Shape, values), output);
-        _nodes.Add(new Node(node.Name, "Gather", "", node.OpsetVersion, [name, .. node.Inputs.Skip(1)], [quantize.Outputs[0]], node.Attributes));
+        var table = QuantizedConstant(node.Inputs[0], _graph.Tensor(node.Inputs[0]).ConstantValue!, output);
+        _nodes.Add(new Node(node.Name, "Gather", "", node.OpsetVersion, [table, .. node.Inputs.Skip(1)], [quantize.Outputs[0]], node.Attributes));
         ClaimProducerOf(quantize.Outputs[0]);
         return true;
+    }
+
+    /// <summary>
+    /// A new constant tensor: <paramref name="constant"/> quantized at <paramref name="output"/>'s per-tensor
+    /// parameters (round half to even, saturate: QuantizeLinear's definition), stored as the output's integer type.
+    /// </summary>
+    private string QuantizedConstant(string name, Tensor constant, QuantizationParameters output)
+    {
+        var floats = constant.As<float>();
+        var values = new int[floats.Length];
+        for (int i = 0; i < floats.Length; i++)
+            values[i] = QuantizationMath.Quantize(floats[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
+        Tensor quantized = output.StorageType switch
+        {
+            ElementType.Int8 => Tensor.Create(constant.Shape, values.Select(v => (sbyte)v).ToArray()),
+            ElementType.UInt8 => Tensor.Create(constant.Shape, values.Select(v => (byte)v).ToArray()),
+            ElementType.Int16 => Tensor.Create(constant.Shape, values.Select(v => (short)v).ToArray()),
+            var other => throw new InvalidOperationException($"constant '{name}' cannot be quantized to {other.OnnxName()}"),
+        };
+        var quantizedName = _graph.UniqueName(name + "_" + output.StorageType.OnnxName());
+        _graph.Tensors[quantizedName] = new TensorInfo(quantizedName, output.StorageType, constant.Shape, quantized, output);
+        return quantizedName;
     }
 }

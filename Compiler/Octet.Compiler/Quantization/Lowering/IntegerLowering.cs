@@ -34,9 +34,10 @@ namespace Octet.Compiler.Quantization.Lowering;
 /// ILayerNorm int16 → int16 / 8-bit, Table of 65,536 entries for an int16 input, data movement on int16, and the
 /// 8-bit copy of a 16-bit tensor, Q8(DQ16(x)), as Requantize int16 → int8. Operators that stay 8-bit (Softmax,
 /// GELU's IGelu, attention's QMatMul, QMul, pooling) are only matched on 8-bit tensors; an int16 GELU input becomes
-/// the exact Table instead of IGelu. Two constants written into a 16-bit stream are quantized at compile time
-/// instead of staying float: a Concat input (ViT's class token) and a Gather table (BERT's embeddings), each at the
-/// int16 output's parameters — exactly the QDQ model's rounding of them.</para>
+/// the exact Table instead of IGelu.</para>
+/// <para>Float constants that reach a QuantizeLinear only through data movement are quantized at compile time
+/// (integer-only numerics), exactly the QDQ model's rounding of them: a Concat input (ViT's class token) and a
+/// Gather table (BERT's embeddings), at the output's parameters, for 8- and 16-bit outputs alike.</para>
 /// </remarks>
 public sealed partial class IntegerLowering
 {
@@ -118,6 +119,7 @@ public sealed partial class IntegerLowering
             "AveragePool" or "GlobalAveragePool" => LowerAveragePool(node),
             "Concat" => LowerConcat(node),
             "Gather" when _graph.Tensor(node.Inputs[0]).ConstantValue is { ElementType: ElementType.Float32 } => LowerGatherOfConstant(node),
+            "Cast" => LowerCastOfIntegers(node),
             "Softmax" => LowerSoftmax(node),
             "LayerNormalization" => LowerLayerNorm(node),
             "Gelu" => LowerGelu(node),

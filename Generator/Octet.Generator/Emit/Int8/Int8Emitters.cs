@@ -12,6 +12,7 @@ namespace Octet.Generator.Emit.Int8
             new QMatMulEmitter(),
             new QElementwiseEmitter(),
             new QPoolEmitter(),
+            new QuantizeIntegerEmitter(),
         };
     }
 }

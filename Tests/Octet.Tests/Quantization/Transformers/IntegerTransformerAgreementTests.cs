@@ -89,6 +89,8 @@ public sealed class IntegerTransformerAgreementTests
         var problems = IntegerPlanCheck.FindFloatArithmetic(plan);
         _output.WriteLine($"float arithmetic left: {problems.Count} node(s)");
         foreach (var p in problems.Take(40)) _output.WriteLine("  " + p);
+        // Issue 6: no float arithmetic in the integer path (the mask's Cast, embedding tables and the class token included).
+        Assert.True(problems.Count == 0, $"{model}: float arithmetic left in the integer-only plan: " + string.Join("; ", problems));
         Assert.Contains(plan.Nodes, n => n.OpType == (quantizer == TransformerLoweringOptions.UniformQuantizer ? "ISoftmax" : "IShiftAttention"));
         if (model != "attention_distilbert") Assert.Contains(plan.Nodes, n => n.OpType == (gelu == "table" ? "Table" : "IGelu"));
         Assert.Contains(plan.Nodes, n => n.OpType == "ILayerNorm");
@@ -173,6 +175,8 @@ public sealed class IntegerTransformerAgreementTests
         var problems = IntegerPlanCheck.FindFloatArithmetic(plan);
         _output.WriteLine($"float arithmetic left: {problems.Count} node(s)");
         foreach (var p in problems.Take(40)) _output.WriteLine("  " + p);
+        // Issue 6: no float arithmetic in the integer path (the mask's Cast, embedding tables and the class token included).
+        Assert.True(problems.Count == 0, $"{model}: float arithmetic left in the integer-only plan: " + string.Join("; ", problems));
         // No int16 tensor is dequantized into float arithmetic inside the plan (only at the output edge).
         var tail = IntegerPlanCheck.OutputTail(plan);
         var floatReaders = plan.Nodes.Where(n => !tail.Contains(n) && n.Inputs.Any(IsWide)
