@@ -11,7 +11,7 @@ public static class Program
     /// Benchmarks run in this process (the in-process emit toolchain): BenchmarkDotNet's default generates and
     /// builds a separate project that references this one, which would run Octet's model compilation again
     /// for every benchmark type. Command-line options (--filter, ...) still apply; a --job option adds a job beside this one.
-    /// <c>--vit-block [--iterations N] [--warmup N] [--warmup-seconds S] [--wide-activations] [--profile]</c> instead runs <see cref="VitBlockLatency"/>,
+    /// <c>--vit-block [--iterations N] [--warmup N] [--warmup-seconds S] [--wide-activations] [--profile | --run-gap] [--no-jit-wait]</c> instead runs <see cref="VitBlockLatency"/>,
     /// <c>--int8-peak</c> <see cref="Int8Peak"/>.
     /// </summary>
     public static int Main(string[] args)

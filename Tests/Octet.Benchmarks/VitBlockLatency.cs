@@ -35,7 +35,9 @@ public static class VitBlockLatency
     /// <summary>
     /// Runs the measurement; arguments: [--iterations N] [--warmup N] [--warmup-seconds S] (octet bench's defaults), and
     /// [--wide-activations] for the config with <c>transformer.wide_activations: residual</c> (16-bit residual stream), and
-    /// [--profile] for Octet's per-op medians (<c>octet bench --profile</c>'s report) instead of the comparison.
+    /// [--profile] for Octet's per-op medians (<c>octet bench --profile</c>'s report) instead of the comparison, [--run-gap] for
+    /// <see cref="RunGapDiagnosis"/> (whole Run against the ops back to back and the sum of op medians, allocation, JIT), and [--no-jit-wait] to start
+    /// timing without waiting for the JIT to go quiet (<see cref="JitQuiescence"/>).
     /// </summary>
     public static int Run(string[] args)
     {
@@ -72,6 +74,12 @@ public static class VitBlockLatency
             var input = (float[])image[VitModelWriter.InputName].Data;
             var octetOutput = new float[checked((int)OpEmitContext.ElementCount(plan.Tensors.First(t => t.Name == plan.Outputs[0].Tensor)))];
             using var weights = ModelWeights.FromBytes(compiled.Weights);
+            // Timing starts once the JIT has gone quiet (JitQuiescence: the in-memory compilation leaves a second or more of
+            // background tier-1 recompilation); --no-jit-wait skips that, to see its effect.
+            bool waitForJit = !args.Contains("--no-jit-wait");
+            if (args.Contains(RunGapDiagnosis.Option))
+                return RunGapDiagnosis.Run(modelClass, weights, [input], [octetOutput], warmupRounds, TimeSpan.FromSeconds(warmupSeconds), rounds, waitForJit);
+            if (waitForJit) JitQuiescence.WaitAndReport(modelClass.Bind(weights, [input], [octetOutput]));
             if (args.Contains("--profile"))
                 return OpProfiler.Report(OpProfiler.Run(plan, emitted.Source, ns + "." + className, weights, [input], [octetOutput],
                     warmupRounds, TimeSpan.FromSeconds(warmupSeconds), rounds), "ViT block", json: false);
@@ -85,6 +93,12 @@ public static class VitBlockLatency
             IReadOnlyList<NamedOnnxValue>? ortResults = null;
             void OrtRun() => ortResults = session.Run(feeds, outputNames);
 
+            if (waitForJit)
+                JitQuiescence.WaitAndReport(() =>
+                {
+                    octetRun();
+                    OrtRun();
+                });
             var timing = AlternatingTimer.Run(octetRun, OrtRun, warmupRounds, TimeSpan.FromSeconds(warmupSeconds), rounds);
 
             // A guard that both timed runs computed the same classifier: integer-only logits differ from float ones by

@@ -91,7 +91,9 @@ public static class WideRequantizeRow
 
     /// <summary>
     /// Eight channels at a time while every shift of the group is a right shift of 1 to 62 bits; returns where the
-    /// scalar tail starts (the first group with another shift, or the last partial group).
+    /// scalar tail starts (the first group with another shift, or the last partial group). The even and odd int32 lanes
+    /// are multiplied separately by <c>vpmuldq</c> (exact 64-bit products), rounded by <see cref="Round"/> with per-lane
+    /// shift counts, clamped in int64 and interleaved back, so no lane leaves the registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FixedPointVector(ReadOnlySpan<int> products, ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts,
@@ -100,30 +102,33 @@ public static class WideRequantizeRow
         bool perChannel = multipliers.Length != 1;
         var low = Vector256.Create((long)min - zeroPoint);
         var high = Vector256.Create((long)max - zeroPoint);
-        var offset = Vector256.Create((long)zeroPoint);
+        var offset = Vector256.Create(zeroPoint);
         var bias62 = Vector256.Create(1L << 62);
+        var lowWord = Vector256.Create(0xFFFF_FFFFL);
+        var uniformM = Vector256.Create(multipliers[0]);
+        var uniformR = Vector256.Create(31 - shifts[0]);
+        ref int pFirst = ref MemoryMarshal.GetReference(products);
+        ref int bFirst = ref MemoryMarshal.GetReference(bias);
+        ref int mFirst = ref MemoryMarshal.GetReference(multipliers);
+        ref int sFirst = ref MemoryMarshal.GetReference(shifts);
+        ref short yFirst = ref MemoryMarshal.GetReference(output);
         int j = 0;
-        Span<long> lanes = stackalloc long[8];
         for (; j + 8 <= output.Length; j += 8)
         {
-            var m = perChannel ? Vector256.Create(multipliers.Slice(j, 8)) : Vector256.Create(multipliers[0]);
-            var s = perChannel ? Vector256.Create(shifts.Slice(j, 8)) : Vector256.Create(shifts[0]);
+            var m = perChannel ? Vector256.LoadUnsafe(ref mFirst, (nuint)j) : uniformM;
             // r = 31 − shift must be in [1, 62] in every lane (RequantizeRow.VectorizableShift).
-            var r = Vector256.Create(31) - s;
+            var r = perChannel ? Vector256.Create(31) - Vector256.LoadUnsafe(ref sFirst, (nuint)j) : uniformR;
             if (!Vector256.LessThanOrEqualAll(r - Vector256<int>.One, Vector256.Create(61)) || !Vector256.GreaterThanOrEqualAll(r, Vector256<int>.One)) break;
-            var acc = Vector256.Create(products.Slice(j, 8));
-            if (!bias.IsEmpty) acc += Vector256.Create(bias.Slice(j, 8));
-            // Even and odd lanes separately: vpmuldq multiplies the low 32 bits of each 64-bit lane, sign-extended.
-            var (accLow, accHigh) = Vector256.Widen(acc);
-            var (mLow, mHigh) = Vector256.Widen(m);
-            var (rLow, rHigh) = Vector256.Widen(r);
-            var resultLow = Round(accLow * mLow, rLow.AsUInt64(), bias62);
-            var resultHigh = Round(accHigh * mHigh, rHigh.AsUInt64(), bias62);
-            resultLow = Vector256.Min(Vector256.Max(resultLow, low), high) + offset;
-            resultHigh = Vector256.Min(Vector256.Max(resultHigh, low), high) + offset;
-            resultLow.CopyTo(lanes);
-            resultHigh.CopyTo(lanes.Slice(4));
-            for (int i = 0; i < 8; i++) output[j + i] = (short)lanes[i];
+            var acc = Vector256.LoadUnsafe(ref pFirst, (nuint)j);
+            if (!bias.IsEmpty) acc += Vector256.LoadUnsafe(ref bFirst, (nuint)j);
+            var even = Avx2.Multiply(acc, m);
+            var odd = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32());
+            var rEven = (r.AsInt64() & lowWord).AsUInt64();
+            var rOdd = Avx2.ShiftRightLogical(r.AsInt64(), 32).AsUInt64();
+            even = Vector256.Min(Vector256.Max(Round(even, rEven, bias62), low), high);
+            odd = Vector256.Min(Vector256.Max(Round(odd, rOdd, bias62), low), high);
+            var values = Avx2.Blend(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), 0b1010_1010) + offset;
+            Vector128.Narrow(values.GetLower(), values.GetUpper()).StoreUnsafe(ref yFirst, (nuint)j);
         }
         return j;
     }

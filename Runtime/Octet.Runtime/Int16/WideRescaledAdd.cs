@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Octet.Runtime.Int8;
@@ -27,6 +28,111 @@ public static class WideRescaledAdd
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FixedPoint<TA, TB, TY>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b, int aZeroPoint, int bZeroPoint, int leftShift,
+        int aMultiplier, int aShift, int bMultiplier, int bShift, int multiplier, int shift, int zeroPoint, int min, int max, Span<TY> y)
+        where TA : unmanaged where TB : unmanaged where TY : unmanaged
+    {
+        Check<TA, TB, TY>(a.Length, b.Length, y.Length, leftShift);
+        if (Avx2.IsSupported && FusedShifts(aShift, bShift, shift))
+        {
+            int done = FusedAvx2(a, b, aZeroPoint, bZeroPoint, leftShift, aMultiplier, aShift, bMultiplier, bShift, multiplier, shift, zeroPoint, min, max, y);
+            FixedPointScalar(a[done..], b[done..], aZeroPoint, bZeroPoint, leftShift, aMultiplier, aShift, bMultiplier, bShift, multiplier, shift, zeroPoint, min, max, y[done..]);
+            return;
+        }
+        FixedPointBlocks(a, b, aZeroPoint, bZeroPoint, leftShift, aMultiplier, aShift, bMultiplier, bShift, multiplier, shift, zeroPoint, min, max, y);
+    }
+
+    /// <summary>Whether the fused AVX2 loop applies: all three rescalings are right shifts of 1 to 62 bits (lowering's shifts are).</summary>
+    internal static bool FusedShifts(int aShift, int bShift, int shift) =>
+        (uint)(30 - aShift) < 62u && (uint)(30 - bShift) < 62u && (uint)(30 - shift) < 62u;
+
+    /// <summary>
+    /// The AVX2 loop, eight elements per step with every intermediate in registers: widen, subtract the zero points and shift
+    /// left in int32 lanes (wrapping as the specification's unchecked int32 does), rescale both operands and requantize the
+    /// sum with <see cref="LaneRescale"/>, clamp, narrow. Returns the number of elements done (a multiple of 8); the
+    /// caller finishes the tail with the specification. Each group is read before it is written (in place is fine).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static int FusedAvx2<TA, TB, TY>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b, int aZeroPoint, int bZeroPoint, int leftShift,
+        int aMultiplier, int aShift, int bMultiplier, int bShift, int multiplier, int shift, int zeroPoint, int min, int max, Span<TY> y)
+        where TA : unmanaged where TB : unmanaged where TY : unmanaged
+    {
+        Check<TA, TB, TY>(a.Length, b.Length, y.Length, leftShift);
+        if (!Avx2.IsSupported || !FusedShifts(aShift, bShift, shift))
+            throw new InvalidOperationException("WideRescaledAdd.FusedAvx2: AVX2 or right shifts of 1 to 62 bits missing");
+        ref TA aFirst = ref MemoryMarshal.GetReference(a);
+        ref TB bFirst = ref MemoryMarshal.GetReference(b);
+        ref TY yFirst = ref MemoryMarshal.GetReference(y);
+        var aRescale = new LaneRescale(aMultiplier, aShift);
+        var bRescale = new LaneRescale(bMultiplier, bShift);
+        var outRescale = new LaneRescale(multiplier, shift);
+        var aOffset = Vector256.Create(aZeroPoint);
+        var bOffset = Vector256.Create(bZeroPoint);
+        var count = Vector128.CreateScalar(leftShift);
+        // The specification saturates the requantized sum to int32, then clamps to [min, max] after adding zp: with zp a
+        // 16-bit value, clamping the saturated int32 to [min − zp, max − zp] and adding zp is the same.
+        var low = Vector256.Create(min - zeroPoint);
+        var high = Vector256.Create(max - zeroPoint);
+        var outOffset = Vector256.Create(zeroPoint);
+        int i = 0;
+        for (; i + 8 <= y.Length; i += 8)
+        {
+            var av = Avx2.ShiftLeftLogical(EightLanes.Load(ref Unsafe.Add(ref aFirst, i)) - aOffset, count);
+            var bv = Avx2.ShiftLeftLogical(EightLanes.Load(ref Unsafe.Add(ref bFirst, i)) - bOffset, count);
+            var sum = aRescale.Apply(av) + bRescale.Apply(bv);
+            var result = Vector256.Min(Vector256.Max(outRescale.Apply(sum), low), high) + outOffset;
+            EightLanes.Store(result, ref Unsafe.Add(ref yFirst, i));
+        }
+        return i;
+    }
+
+    /// <summary>
+    /// <c>FixedPoint.MultiplyByFixedPoint(v, M0, shift)</c> on eight int32 lanes for a right shift r = 31 − shift in [1, 62]:
+    /// even and odd lanes multiplied separately by <c>vpmuldq</c> (exact: |v · M0| &lt; 2^62), rounded half up by a logical
+    /// shift of the product biased by 2^62 (positive, below 2^64), saturated to int32 when the factor M0 · 2^(shift − 31)
+    /// can reach 1 in magnitude (shift &gt; 0, or M0 = −2^31; otherwise |v · M0| / 2^31 &lt; 2^31 rounds into int32 and needs no
+    /// clamp), and the two halves interleaved back.
+    /// </summary>
+    private readonly struct LaneRescale
+    {
+        private readonly Vector256<int> _multiplier;
+        private readonly Vector128<ulong> _right;
+        private readonly Vector256<long> _halfPlusBias, _unbias;
+        private readonly bool _saturate;
+
+        public LaneRescale(int multiplier, int shift)
+        {
+            int right = 31 - shift;
+            _multiplier = Vector256.Create(multiplier);
+            _right = Vector128.CreateScalar((ulong)right);
+            _halfPlusBias = Vector256.Create((1L << (right - 1)) + (1L << 62));
+            _unbias = Vector256.Create((1L << 62) >>> right);
+            _saturate = shift > 0 || multiplier == int.MinValue;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Apply(Vector256<int> values)
+        {
+            var even = Avx2.Multiply(values, _multiplier);
+            var odd = Avx2.Multiply(Avx2.ShiftRightLogical(values.AsInt64(), 32).AsInt32(), _multiplier);
+            even = Avx2.ShiftRightLogical((even + _halfPlusBias).AsUInt64(), _right).AsInt64() - _unbias;
+            odd = Avx2.ShiftRightLogical((odd + _halfPlusBias).AsUInt64(), _right).AsInt64() - _unbias;
+            if (_saturate)
+            {
+                var lowest = Vector256.Create((long)int.MinValue);
+                var highest = Vector256.Create((long)int.MaxValue);
+                even = Vector256.Min(Vector256.Max(even, lowest), highest);
+                odd = Vector256.Min(Vector256.Max(odd, lowest), highest);
+            }
+            return Avx2.Blend(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), 0b1010_1010);
+        }
+    }
+
+    /// <summary>
+    /// The general path (any shifts): blocks of <see cref="Block"/> values rescaled into int32 buffers (AVX2 where the shift
+    /// allows), summed, and requantized by the row kernels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void FixedPointBlocks<TA, TB, TY>(ReadOnlySpan<TA> a, ReadOnlySpan<TB> b, int aZeroPoint, int bZeroPoint, int leftShift,
         int aMultiplier, int aShift, int bMultiplier, int bShift, int multiplier, int shift, int zeroPoint, int min, int max, Span<TY> y)
         where TA : unmanaged where TB : unmanaged where TY : unmanaged
     {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Octet.Runtime.Transformer;
 
@@ -17,7 +18,7 @@ namespace Octet.Runtime.Transformer;
 /// precision, as the reference defines it: the variance sum and epsilon_term scaled by 4^p and the standardized value
 /// with F = 24 fraction bits instead of 16 (<see cref="Precision{TX, TY}"/>).</para>
 /// </summary>
-public static class IntegerLayerNorm
+public static partial class IntegerLayerNorm
 {
     private const int FractionBits = 16;
 
@@ -38,6 +39,26 @@ public static class IntegerLayerNorm
     /// <param name="yZeroPoint">y_zero_point.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, int xZeroPoint, long epsilonTerm,
+        ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, ReadOnlySpan<long> biases, int yZeroPoint)
+        where TX : unmanaged where TY : unmanaged
+    {
+        int channels = Check(x.Length, y.Length, multipliers.Length, shifts.Length, biases.Length);
+        CheckInt16<TX>(channels);
+        if (x.Length == 0) return;
+        if (Avx2.IsSupported && AffineVectorizable<TX, TY>(shifts, biases))
+        {
+            RowsAvx2(x, y, xZeroPoint, epsilonTerm, multipliers, shifts, biases, yZeroPoint);
+            return;
+        }
+        RowsPerValue(x, y, xZeroPoint, epsilonTerm, multipliers, shifts, biases, yZeroPoint);
+    }
+
+    /// <summary>
+    /// The scalar fast path (no SIMD): the one-pass variance identity, and the division per distinct value when a row has
+    /// fewer distinct values than channels, else one reciprocal per row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void RowsPerValue<TX, TY>(ReadOnlySpan<TX> x, Span<TY> y, int xZeroPoint, long epsilonTerm,
         ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, ReadOnlySpan<long> biases, int yZeroPoint)
         where TX : unmanaged where TY : unmanaged
     {
