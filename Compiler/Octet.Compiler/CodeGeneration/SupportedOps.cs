@@ -18,7 +18,7 @@ public static class SupportedOps
     public static readonly IReadOnlySet<string> Octet = new HashSet<string>(StringComparer.Ordinal)
     {
         "QConv", "QGemm", "QMatMul", "QAdd", "QMul", "Requantize", "Table", "QAveragePool", "QGlobalAveragePool", "Relayout",
-        "ISoftmax", "IGelu", "ILayerNorm", "IShiftAttention", "ChannelShuffle", "QuantizeInteger",
+        "ISoftmax", "IGelu", "ILayerNorm", "IShiftAttention", "ChannelShuffle", "QuantizeInteger", "Select",
     };
 
     /// <summary>

@@ -123,6 +123,7 @@ public sealed partial class IntegerLowering
             "Softmax" => LowerSoftmax(node),
             "LayerNormalization" => LowerLayerNorm(node),
             "Gelu" => LowerGelu(node),
+            "Where" => LowerWhere(node),
             _ when DataMovementOps.Names.Contains(node.OpType) => LowerValuePreserving(node),
             _ when TableOps.Contains(node.OpType) => LowerTable(node),
             _ => false,

@@ -4,7 +4,7 @@ namespace Octet.Generator.Emit.Transformer
 {
     /// <summary>
     /// The emitters of the integer transformer operators (plan op types <c>octet.ISoftmax</c>, <c>octet.IGelu</c>,
-    /// <c>octet.ILayerNorm</c>), and the Gather and Cast that embeddings, class tokens and masks need; their kernels are <c>Octet.Runtime.Transformer</c>'s. Q·Kᵀ and A·V are
+    /// <c>octet.ILayerNorm</c>), and the Gather, Cast and <c>octet.Select</c> that embeddings, class tokens and masks need; their kernels are <c>Octet.Runtime.Transformer</c>'s. Q·Kᵀ and A·V are
     /// <c>octet.QMatMul</c> with two activations, which the int8 emitters handle.
     /// </summary>
     public static class TransformerEmitters
@@ -23,6 +23,7 @@ namespace Octet.Generator.Emit.Transformer
             new IShiftAttentionEmitter(),
             new GatherEmitter(),
             new CastEmitter(),
+            new SelectEmitter(),
         };
     }
 }

@@ -1,9 +1,7 @@
 using Octet.Compiler.CodeGeneration;
 using Octet.Compiler.Graph;
-using Octet.Compiler.Onnx;
 using Octet.Compiler.Quantization.Calibration;
 using Octet.Compiler.Quantization.Config;
-using Octet.Compiler.Quantization.Patterns;
 using Octet.Tests.Quantization.Transformers;
 
 namespace Octet.Tests.CodeGeneration.Parity;
@@ -15,11 +13,8 @@ namespace Octet.Tests.CodeGeneration.Parity;
 /// </summary>
 internal static class TransformerCompilation
 {
-    /// <summary>
-    /// attention_distilbert declares input_1 as [1,1,8] but its constant attention mask holds 3 tokens (Reshape to
-    /// [batch, 1, 1, seq] fails for seq = 1): the model was exported for 3 tokens, so it loads as [1,3,8].
-    /// </summary>
-    public static readonly string[] DistilBertShapes = ["input_1=1x3x8"];
+    /// <inheritdoc cref="TransformerModels.DistilBertShapes"/>
+    public static readonly string[] DistilBertShapes = TransformerModels.DistilBertShapes;
 
     public static (ModelGraph Graph, string Path) Load(string model, string folder) => model switch
     {
@@ -29,8 +24,7 @@ internal static class TransformerCompilation
         _ => throw new ArgumentException($"unknown transformer test model '{model}'", nameof(model)),
     };
 
-    public static ModelGraph LoadDistilBert() => LegacyLayerNormalization.Load(TransformerModels.DistilBertAttentionPath,
-        new LoadOptions { Shapes = ShapeBindings.Parse(DistilBertShapes), OverrideDeclaredDims = true });
+    public static ModelGraph LoadDistilBert() => TransformerModels.LoadDistilBertAttention();
 
     public static QuantizationConfig Calibrate(ModelGraph graph, string softmax, string gelu)
     {

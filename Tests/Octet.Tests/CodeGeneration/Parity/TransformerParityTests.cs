@@ -14,7 +14,8 @@ namespace Octet.Tests.CodeGeneration.Parity;
 /// Table / ILayerNorm, Q·Kᵀ and A·V as QMatMul of two activations), generated to C#, compiled in memory, and run on
 /// random inputs against the reference executor running the compiler's final graph: every output leaves through an
 /// edge dequantize, so the generated code must give the same float bits (integers inside, the same one multiply at
-/// the edge), and <c>RunQuantized</c> the same 8-bit outputs.
+/// the edge), and <c>RunQuantized</c> the same 8-bit outputs. attention_distilbert is bound to the 3 tokens it was
+/// exported for (<see cref="TransformerCompilation.DistilBertShapes"/>).
 /// </summary>
 public sealed class TransformerParityTests
 {
@@ -31,6 +32,9 @@ public sealed class TransformerParityTests
         ["bert_toy", "ibert", "ibert", "uniform"],
         ["vit", "ibert", "table", "log2"],
         ["bert_toy", "shiftmax", "table", "logsqrt2"],
+        // attention_distilbert (no GELU: its Table is the query scaling Div): the attention mask is octet.Select.
+        ["distilbert", "ibert", "table", "uniform"],
+        ["distilbert", "shiftmax", "table", "log2"],
     ];
 
     [Theory]
@@ -49,6 +53,7 @@ public sealed class TransformerParityTests
         Assert.Contains(softmaxQuantizer == "uniform" ? "octet.ISoftmax" : "octet.IShiftAttention", opTypes);
         Assert.Contains("octet.ILayerNorm", opTypes);
         Assert.Contains(gelu == "table" ? "octet.Table" : "octet.IGelu", opTypes);
+        if (model == "distilbert") Assert.Contains("octet.Select", opTypes);
         if (softmaxQuantizer == "uniform")
             Assert.Contains(compiled.Plan.Ops, op => op.OpType == "octet.QMatMul" && op.Inputs.All(i => compiled.Plan.Tensors.First(t => t.Name == i).Storage == Octet.Generator.Plan.PlanStorage.Arena));
         Assert.All(compiled.Plan.Outputs, o => Assert.NotNull(o.Quantized));

@@ -17,8 +17,18 @@ internal static class TransformerModels
     public static ModelGraph LoadBertToy() => OnnxModelLoader.Load(BertToyPath, ShapeBindings.Parse(
         [$"input_ids=1x{BertSequence}", $"token_type_ids=1x{BertSequence}", $"input_mask=1x{BertSequence}"]));
 
-    /// <summary>attention_distilbert uses ONNX Runtime's pre-17 LayerNormalization: loaded through the upgrade.</summary>
-    public static ModelGraph LoadDistilBertAttention() => LegacyLayerNormalization.Load(DistilBertAttentionPath);
+    /// <summary>
+    /// attention_distilbert declares input_1 as [1,1,8] but its constant attention mask holds 3 tokens (Reshape to
+    /// [batch, 1, 1, seq] fails for seq = 1): the model was exported for 3 tokens, so it loads as [1,3,8].
+    /// </summary>
+    public static readonly string[] DistilBertShapes = ["input_1=1x3x8"];
+
+    /// <summary>
+    /// attention_distilbert bound to the 3 tokens it was exported for (<see cref="DistilBertShapes"/>, replacing the
+    /// declared dimension), through the upgrade of ONNX Runtime's pre-17 LayerNormalization.
+    /// </summary>
+    public static ModelGraph LoadDistilBertAttention() => LegacyLayerNormalization.Load(DistilBertAttentionPath,
+        new LoadOptions { Shapes = ShapeBindings.Parse(DistilBertShapes), OverrideDeclaredDims = true });
 
     /// <summary>The ViT written by <see cref="VitModelWriter"/> into <paramref name="folder"/>, and its path.</summary>
     public static (ModelGraph Graph, string Path) LoadVit(string folder)
