@@ -28,7 +28,10 @@ namespace Octet.Runtime.Int8;
 /// </summary>
 public static partial class Int8Gemm
 {
-    /// <summary>int8 activations, int8 outputs (see the class summary). <paramref name="products"/> is scratch of at least rows · count values for the fallback.</summary>
+    /// <summary>
+    /// int8 activations, int8 outputs (see the class summary). <paramref name="products"/> is the fallback's scratch: at
+    /// least <paramref name="count"/> values; the fallback goes through the rows in pieces of as many rows as it holds.
+    /// </summary>
     public static void MultiplyRequantize(ReadOnlySpan<sbyte> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel, int count,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
         Span<sbyte> output, int outputStride, Span<int> products) =>
@@ -60,10 +63,15 @@ public static partial class Int8Gemm
         return true;
     }
 
-    /// <summary>The fused kernel when the CPU has it and the shifts allow, else the specification's two steps.</summary>
+    /// <summary>
+    /// The fused kernel when the CPU has it and the shifts allow — with the high-word epilogue
+    /// (<see cref="MultiplyRequantizeHighWord"/>) when every channel's shift suits it, else the 64-bit one — otherwise the
+    /// specification's two steps. <paramref name="allowFused"/> and <paramref name="allowHighWord"/> let tests and
+    /// measurements pick the other paths.
+    /// </summary>
     internal static void MultiplyRequantize<T, TOut>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel, int count,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
-        Span<TOut> output, int outputStride, Span<int> products, bool allowFused = true) where T : unmanaged where TOut : unmanaged
+        Span<TOut> output, int outputStride, Span<int> products, bool allowFused = true, bool allowHighWord = true) where T : unmanaged where TOut : unmanaged
     {
         RequantizeRow.Check(count, bias.Length, multipliers.Length, count);
         RequantizeRow.Check(count, bias.Length, shifts.Length, count);
@@ -72,12 +80,23 @@ public static partial class Int8Gemm
         if (allowFused && AvxVnni.IsSupported && Avx512F.VL.IsSupported && FusableShifts(shifts))
         {
             Check(a.Length, rows, rowStride, depth, panel.Length, count, rows * count, count);
-            if (rows > 0)
+            if (rows == 0) return;
+            if (allowHighWord && Avx512F.IsSupported && HighWordRequantizable(shifts, zeroPoint))
+                MultiplyRequantizeHighWord(a, rows, rowStride, depth, panel, count, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride);
+            else
                 MultiplyRequantizeVnni512(a, rows, rowStride, depth, panel, count, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride);
             return;
         }
-        Multiply(a, rows, rowStride, depth, panel, count, products, count);
-        RequantizeRow.FixedPointBlock(products, count, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride, rows, count);
+        // The two steps, in pieces of as many rows as the scratch holds (callers may pass more rows than that).
+        int piece = products.Length / count;
+        if (piece < 1 && rows > 0)
+            throw new ArgumentException($"Int8Gemm.MultiplyRequantize: a scratch of {products.Length} values cannot hold one row of {count} products");
+        for (int r0 = 0; r0 < rows; r0 += piece)
+        {
+            int n = Math.Min(piece, rows - r0);
+            Multiply(a.Slice(r0 * rowStride), n, rowStride, depth, panel, count, products, count);
+            RequantizeRow.FixedPointBlock(products, count, bias, multipliers, shifts, zeroPoint, min, max, output.Slice(r0 * outputStride), outputStride, n, count);
+        }
     }
 
     /// <summary>

@@ -99,9 +99,12 @@ public sealed class DepthwiseRowKernelTests
         int[] multipliers = Enumerable.Range(0, perChannel ? channels : 1).Select(_ => random.Next(1 << 30, int.MaxValue)).ToArray();
         // Right shifts from 1 up (shift 30 = 1 bit: outputs saturate), a vanishing one (r ≥ 63), and with leftShift some r ≤ 0.
         // Trial 6: one multiplier for all channels but a shift per channel (each constant may be per channel on its own).
+        // Trial 3 keeps every right shift at 33 or more (from 33 itself), so that per-channel constants take the
+        // high-word epilogue of the AVX-512 kernel (Int8Gemm.HighWordRequantizable).
         int[] shifts = Enumerable.Range(0, perChannel || trial == 6 ? channels : 1).Select(i =>
             leftShift && i % 5 == 2 ? random.Next(31, 34)
             : i % 7 == 3 ? -40
+            : trial == 3 ? random.Next(-20, -1)
             : random.Next(4) == 0 ? random.Next(-2, 31) : random.Next(-20, -5)).ToArray();
         int yZeroPoint = random.Next(yMin, yMax + 1);
         int min = trial == 5 ? yZeroPoint : yMin, max = yMax;
@@ -120,7 +123,11 @@ public sealed class DepthwiseRowKernelTests
         AssertEqual(expected, Run(y => DepthwiseConvolution.PerPixel<TX, TY>(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max)), name + ", per pixel");
         if (!DepthwiseConvolution.RowKernelsApply(shifts, channels)) return;
         if (Avx512BW.IsSupported && channels >= 16)
+        {
             AssertEqual(expected, Run(y => DepthwiseConvolution.RowsAvx512<TX, TY>(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max)), name + ", AVX-512");
+            AssertEqual(expected, Run(y => DepthwiseConvolution.RowsAvx512<TX, TY>(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max,
+                allowHighWord: false)), name + ", AVX-512 with the 64-bit epilogue");
+        }
         if (Avx2.IsSupported && channels >= 8)
             AssertEqual(expected, Run(y => DepthwiseConvolution.RowsAvx2<TX, TY>(x, packed, bias, multipliers, shifts, y, g, xZeroPoint, yZeroPoint, min, max)), name + ", AVX2");
     }

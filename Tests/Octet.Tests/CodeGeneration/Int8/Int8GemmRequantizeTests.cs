@@ -17,6 +17,9 @@ public sealed class Int8GemmRequantizeTests
     private static readonly (int Rows, int Depth, int Channels)[] Shapes =
     [
         (1, 1, 1), (5, 3, 7), (6, 16, 16), (13, 27, 64), (7, 61, 37), (70, 64, 33), (60, 16, 96), (12, 512, 40),
+        // Pairs of rows in a last 8-channel block with a single row left over; more rows than the high-word kernel's
+        // int8 correction chunk (240); mobilenetv3's 24 → 144 expansion with a partial last tile.
+        (19, 24, 24), (301, 16, 40), (63, 24, 144),
     ];
 
     private sealed record Case(string Name, int[] Multipliers, int[] Shifts, int[] Bias, int ZeroPoint, int Min, int Max);
@@ -38,7 +41,25 @@ public sealed class Int8GemmRequantizeTests
             Random(() => random.Next(-1000, 1000)), signedOutput ? 3 : 7, lo, hi);
         // A left shift (31 − shift < 1): only the fallback handles it.
         yield return new Case("left shift", [1 << 30], [31], [], 0, lo, hi);
+        // The high-word epilogue's edges. Right shift 33 (its smallest) with multipliers and sums reaching int32's ends:
+        // the high words reach ±2^30.
+        yield return new Case("right shift 33, extreme sums", Random(() => random.Next(int.MaxValue - 1000, int.MaxValue)), [-2],
+            Random(() => random.Next(2) == 0 ? int.MinValue + random.Next(1000) : int.MaxValue - random.Next(1000)), signedOutput ? 127 : 255, lo, hi);
+        // Right shift 54 with the zero point at the type's end: the constant 2^21 + zp · 2^22 is just below 2^30 (255) or
+        // near −2^29 (−128), so the high word plus it comes close to int32's ends.
+        yield return new Case("largest zero-point offset", Random(() => random.Next(int.MaxValue - 1000, int.MaxValue)), [-23],
+            Random(() => random.Next(int.MinValue, int.MaxValue)), signedOutput ? -128 : 255, lo, hi);
+        // Per channel right shifts of 33 to 51 and vanishing ones (63 to 91), sums wide enough that both clamps are met.
+        yield return new Case("mixed high-word shifts", Random(() => random.Next(1 << 30, int.MaxValue)),
+            Random(() => random.Next(2) == 0 ? random.Next(-20, -1) : random.Next(-60, -31)),
+            Random(() => random.Next(-1 << 28, 1 << 28)), signedOutput ? random.Next(-20, 20) : random.Next(0, 40), lo + 3, hi - 5);
+        // One channel with right shift 32 among right shifts of 38: the call takes the 64-bit epilogue.
+        yield return new Case("one right shift 32", Random(() => random.Next(1 << 30, int.MaxValue)), Enumerable.Range(0, channels).Select(j => j == channels / 2 ? -1 : -7).ToArray(),
+            Random(() => random.Next(-1 << 26, 1 << 26)), signedOutput ? -3 : 9, lo, hi);
     }
+
+    /// <summary>The kernel variants: the high-word epilogue, the 64-bit one, and the two steps (with scratch for 2 rows).</summary>
+    private static readonly (string Name, bool Fused, bool HighWord)[] Paths = [("high-word", true, true), ("64-bit", true, false), ("two steps", false, false)];
 
     private static void Check<T, TOut>(int seed) where T : unmanaged where TOut : unmanaged
     {
@@ -72,20 +93,21 @@ public sealed class Int8GemmRequantizeTests
                             c.Shifts[c.Shifts.Length == 1 ? 0 : j], c.ZeroPoint, c.Min, c.Max);
                     }
 
-                foreach (bool allowFused in new[] { true, false })
+                foreach (var (path, allowFused, allowHighWord) in Paths)
                 {
                     // Bytes between rows (past the channel count) must stay untouched: fill them with a marker.
                     var output = Enumerable.Repeat((TOut)(object)(signedOutput ? (object)(sbyte)0x5A : (byte)0x5A), rows * outputStride).ToArray();
-                    var products = new int[rows * channels];
+                    // Scratch for two rows and a bit: the two-step fallback goes through the rows in pieces.
+                    var products = new int[2 * channels + 1];
                     Int8Gemm.MultiplyRequantize<T, TOut>(a, rows, stride, depth, panel, channels, c.Bias, c.Multipliers, c.Shifts,
-                        c.ZeroPoint, c.Min, c.Max, output, outputStride, products, allowFused);
+                        c.ZeroPoint, c.Min, c.Max, output, outputStride, products, allowFused, allowHighWord);
                     for (int r = 0; r < rows; r++)
                         for (int j = 0; j < outputStride; j++)
                         {
                             int got = Int8Dot.ToInt(output[r * outputStride + j]);
                             int want = j < channels ? expected[r * outputStride + j] : 0x5A;
                             if (got != want)
-                                Assert.Fail($"{typeof(T).Name}→{typeof(TOut).Name} {c.Name} {rows}x{depth}x{channels} fused={allowFused}: " +
+                                Assert.Fail($"{typeof(T).Name}→{typeof(TOut).Name} {c.Name} {rows}x{depth}x{channels} {path}: " +
                                             $"row {r} channel {j} is {got}, expected {want}");
                         }
                 }
@@ -112,6 +134,22 @@ public sealed class Int8GemmRequantizeTests
         bool fused = AvxVnni.IsSupported && Avx512F.VL.IsSupported;
         Assert.Equal(fused, AvxVnni.IsSupported && Avx512F.VL.IsSupported && Int8Gemm.FusableShifts([-7, 30, -100]));
         Assert.False(Int8Gemm.FusableShifts([-7, 31]));
+    }
+
+    [Fact]
+    public void The_high_word_epilogue_takes_right_shifts_of_33_and_more_within_its_offset_bound()
+    {
+        Assert.True(Int8Gemm.HighWordRequantizable([-2], 0));      // r = 33
+        Assert.False(Int8Gemm.HighWordRequantizable([-1], 0));     // r = 32: the low word would matter
+        Assert.False(Int8Gemm.HighWordRequantizable([-7, -1], 0)); // one channel decides for the call
+        Assert.True(Int8Gemm.HighWordRequantizable([-31, -32, -200, int.MinValue], 0)); // r = 62 (C = 2^29), then vanishing shifts
+        Assert.False(Int8Gemm.HighWordRequantizable([-31], 1));    // r = 62: C = 2^29 + 2^30
+        Assert.True(Int8Gemm.HighWordRequantizable([-31], -1));    // C = 2^29 − 2^30
+        Assert.True(Int8Gemm.HighWordRequantizable([-200], 255));  // vanishing: s = 1 whatever the zero point
+        Assert.True(Int8Gemm.HighWordRequantizable([-23], 255));   // s = 22: 2^21 + 255 · 2^22 < 2^30
+        Assert.False(Int8Gemm.HighWordRequantizable([-24], 255));  // s = 23: 2^22 + 255 · 2^23 > 2^30
+        Assert.True(Int8Gemm.HighWordRequantizable([-24], -128));  // s = 23: 2^22 − 2^30 > −2^30
+        Assert.False(Int8Gemm.HighWordRequantizable([-25], -128)); // s = 24: 2^23 − 2^31 < −2^30
     }
 
     [Fact]

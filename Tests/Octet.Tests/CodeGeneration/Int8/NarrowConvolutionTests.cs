@@ -6,7 +6,8 @@ namespace Octet.Tests.CodeGeneration.Int8;
 
 /// <summary>
 /// <see cref="NarrowConvolution"/> (the direct kernel for convolutions with short kernel rows): every path — the dispatch
-/// (AVX-VNNI products with AVX-512 requantization in registers on this machine), AVX-VNNI products requantized through
+/// (AVX-VNNI products with AVX-512 requantization in registers on this machine: the high-word epilogue where every right
+/// shift is 33 or more, else the 64-bit one, also forced as its own path), AVX-VNNI products requantized through
 /// RequantizeRow, AVX2 products widened to int16, the portable loops, and the runtime's scalar specification — against a scalar evaluation written here
 /// from the definition: acc = B' + Σ x̂ · w over every tap (x̂ = x_zero_point in the padding), wrapped to int32, then
 /// <see cref="Requantization.FixedPoint"/>. Bit for bit, over padding borders on every side, odd widths, strides, row
@@ -138,9 +139,12 @@ public sealed class NarrowConvolutionTests
         int[] multipliers = Enumerable.Range(0, perChannel ? m : 1).Select(_ => random.Next(1 << 30, int.MaxValue)).ToArray();
         if (trial == 7) multipliers[0] = 0;
         // Right shifts from 1 bit (shift 30: outputs saturate) down, a vanishing one (r ≥ 63), and with leftShift some r ≤ 0.
+        // Trial 3 keeps every right shift at 33 or more (from 33 itself), so that per-channel constants take the
+        // high-word epilogue of the dispatch (Int8Gemm.HighWordRequantizable).
         int[] shifts = Enumerable.Range(0, perChannel || trial == 6 ? m : 1).Select(i =>
             leftShift && i % 5 == 2 ? random.Next(31, 34)
             : i % 7 == 3 ? -40
+            : trial == 3 ? random.Next(-20, -1)
             : random.Next(4) == 0 ? random.Next(-2, 31) : random.Next(-20, -5)).ToArray();
         int yZeroPoint = random.Next(yMin, yMax + 1);
         int min = trial == 5 ? yZeroPoint : yMin, max = trial == 5 ? Math.Min(yMax, yZeroPoint + 50) : yMax;
@@ -170,15 +174,19 @@ public sealed class NarrowConvolutionTests
             AssertEqual(expected, Run((y, s) => NarrowConvolution.Run<TX, TY>(x, window, pad, packed, m, bias, multipliers, shifts, yZeroPoint, min, max, y, s,
                 NarrowConvolution.Path.Widening)), name + ", AVX2 widening");
         if (AvxVnni.IsSupported)
+        {
             AssertEqual(expected, Run((y, s) => NarrowConvolution.Run<TX, TY>(x, window, pad, packed, m, bias, multipliers, shifts, yZeroPoint, min, max, y, s,
                 NarrowConvolution.Path.VnniRows)), name + ", AVX-VNNI with row requantization");
+            AssertEqual(expected, Run((y, s) => NarrowConvolution.Run<TX, TY>(x, window, pad, packed, m, bias, multipliers, shifts, yZeroPoint, min, max, y, s,
+                NarrowConvolution.Path.Fused64)), name + ", AVX-VNNI with the 64-bit epilogue");
+        }
 
         // Work units: output rows (counted across images) cut into ranges, each run alone with a scratch of a few rows, so
         // that bands restart inside an image and ranges cross from one image to the next.
         int rows = batch * window.OutputHeight;
         var paths = new List<NarrowConvolution.Path> { NarrowConvolution.Path.Fastest, NarrowConvolution.Path.Portable };
         if (Avx2.IsSupported) paths.Add(NarrowConvolution.Path.Widening);
-        if (AvxVnni.IsSupported) paths.Add(NarrowConvolution.Path.VnniRows);
+        if (AvxVnni.IsSupported) paths.AddRange([NarrowConvolution.Path.VnniRows, NarrowConvolution.Path.Fused64]);
         foreach (var path in paths)
             foreach (var (units, bandRows) in new[] { (1, 1), (2, 3), (3, 2), (rows, 1), (5, rows) })
                 CheckUnits(expected, Math.Min(units, rows), bandRows, random, yMin, $"{name}, {path}, {units} units, bands of {bandRows}",
