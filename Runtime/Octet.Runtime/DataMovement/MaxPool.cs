@@ -24,6 +24,21 @@ public static class MaxPool
         Nhwc(input, output, batch, inputHeight, inputWidth, channels, outputHeight, outputWidth, kernelHeight, kernelWidth,
             strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, WidestVectorBytes);
 
+    /// <summary>
+    /// <see cref="Nhwc{T}(ReadOnlySpan{T}, Span{T}, int, int, int, int, int, int, int, int, int, int, int, int, int, int)"/>
+    /// for output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) only, rows counted across the batch
+    /// (row r is image r / outputHeight, row r % outputHeight): the other output rows are left as they are. Ranges that
+    /// together cover every row give the same output as one call, so generated code can share the rows out over a
+    /// worker team.
+    /// </summary>
+    public static void NhwcRows<T>(ReadOnlySpan<T> input, Span<T> output,
+        int batch, int inputHeight, int inputWidth, int channels, int outputHeight, int outputWidth,
+        int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
+        int dilationHeight, int dilationWidth, int padTop, int padLeft, int firstRow, int endRow)
+        where T : unmanaged, INumber<T>, IMinMaxValue<T> =>
+        Nhwc(input, output, batch, inputHeight, inputWidth, channels, outputHeight, outputWidth, kernelHeight, kernelWidth,
+            strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, WidestVectorBytes, firstRow, endRow);
+
     /// <summary>Bytes of the widest lane group the vector path uses (a Vector512); tests pass less to force each narrower path.</summary>
     internal const int WidestVectorBytes = 64;
 
@@ -37,12 +52,24 @@ public static class MaxPool
         int batch, int inputHeight, int inputWidth, int channels, int outputHeight, int outputWidth,
         int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
         int dilationHeight, int dilationWidth, int padTop, int padLeft, int maxVectorBytes)
+        where T : unmanaged, INumber<T>, IMinMaxValue<T> =>
+        Nhwc(input, output, batch, inputHeight, inputWidth, channels, outputHeight, outputWidth, kernelHeight, kernelWidth,
+            strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, maxVectorBytes, 0, batch * outputHeight);
+
+    /// <summary>The pooling of output rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) (counted across the batch) with lane groups of at most <paramref name="maxVectorBytes"/> bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Nhwc<T>(ReadOnlySpan<T> input, Span<T> output,
+        int batch, int inputHeight, int inputWidth, int channels, int outputHeight, int outputWidth,
+        int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
+        int dilationHeight, int dilationWidth, int padTop, int padLeft, int maxVectorBytes, int firstRow, int endRow)
         where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
         long inputCount = (long)batch * inputHeight * inputWidth * channels;
         long outputCount = (long)batch * outputHeight * outputWidth * channels;
         if (input.Length != inputCount || output.Length != outputCount)
             throw new ArgumentException($"input has {input.Length} elements and output {output.Length}; expected {inputCount} and {outputCount}");
+        if (firstRow < 0 || endRow < firstRow || endRow > (long)batch * outputHeight)
+            throw new ArgumentOutOfRangeException(nameof(firstRow), $"output rows [{firstRow}, {endRow}) are not within the {(long)batch * outputHeight} rows of the output");
         T lowest = typeof(T) == typeof(float) ? (T)(object)float.NegativeInfinity : T.MinValue;
 
         // Vectors whenever a pixel's channels fill at least 4 bytes: 8 int8 channels (MNIST's first pooling) go in the
@@ -50,12 +77,12 @@ public static class MaxPool
         if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && maxVectorBytes >= 4 && (long)channels * Unsafe.SizeOf<T>() >= 4)
         {
             NhwcVector(input, output, batch, inputHeight, inputWidth, channels, outputHeight, outputWidth,
-                kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, lowest, maxVectorBytes);
+                kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padTop, padLeft, lowest, maxVectorBytes,
+                firstRow, endRow);
             return;
         }
-        for (int n = 0; n < batch; n++)
-            for (int oh = 0; oh < outputHeight; oh++)
-                for (int ow = 0; ow < outputWidth; ow++)
+        for (int row = firstRow; row < endRow; row++)
+            for (int n = row / outputHeight, oh = row % outputHeight, ow = 0; ow < outputWidth; ow++)
                     PoolPixelSlow(input, output.Slice(((n * outputHeight + oh) * outputWidth + ow) * channels, channels), n, oh, ow,
                         inputHeight, inputWidth, channels, kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth,
                         padTop, padLeft, lowest);
@@ -71,7 +98,7 @@ public static class MaxPool
     private static void NhwcVector<T>(ReadOnlySpan<T> input, Span<T> output,
         int batch, int inputHeight, int inputWidth, int channels, int outputHeight, int outputWidth,
         int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
-        int dilationHeight, int dilationWidth, int padTop, int padLeft, T lowest, int maxVectorBytes)
+        int dilationHeight, int dilationWidth, int padTop, int padLeft, T lowest, int maxVectorBytes, int firstRow, int endRow)
         where T : unmanaged, INumber<T>
     {
         int bytes = channels * Unsafe.SizeOf<T>();
@@ -84,9 +111,8 @@ public static class MaxPool
         ref T py = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
         Span<int> taps = stackalloc int[Math.Min(kernelHeight * kernelWidth, 1024)];
         bool spill = kernelHeight * kernelWidth > taps.Length;
-        for (int n = 0; n < batch; n++)
-            for (int oh = 0; oh < outputHeight; oh++)
-                for (int ow = 0; ow < outputWidth; ow++)
+        for (int row = firstRow; row < endRow; row++)
+            for (int n = row / outputHeight, oh = row % outputHeight, ow = 0; ow < outputWidth; ow++)
                 {
                     int pixel = ((n * outputHeight + oh) * outputWidth + ow) * channels;
                     // The valid taps' input offsets, in the scalar order; both sides stay inside the spans (checked above).

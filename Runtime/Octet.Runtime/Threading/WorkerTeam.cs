@@ -5,8 +5,9 @@ namespace Octet.Runtime.Threading;
 
 /// <summary>
 /// A persistent team of threads for intra-op parallelism: <see cref="Run"/> splits <c>count</c> work units into a few
-/// contiguous ranges per participant, which the participants (the calling thread is one of them) claim as they become
-/// free, and returns when every range is done.
+/// contiguous ranges per participant (the calling thread is one of them); each participant runs its own ranges, the
+/// same share of the units in every job, then takes over ranges the others have not started; <see cref="Run"/> returns
+/// when every range is done.
 /// Generated model classes hand it the ranges of their large ops; the units of an op write disjoint outputs and do
 /// the same integer work whoever runs them, so results are bit-identical whatever the thread count.
 /// <para>
@@ -42,13 +43,20 @@ public sealed class WorkerTeam : IDisposable
     private readonly ManualResetEventSlim _done = new(initialState: false, spinCount: 1);
     private readonly Exception?[] _errors;
 
-    // The published job. _range and _count are written before _claims and _generation announce it; a participant
+    // The published job. _range and _count are written before _queues and _generation announce it; a participant
     // reads them only after claiming a chunk, and a job cannot end while one of its chunks is claimed but not done.
     private Action<int, int>? _range;
     private int _count;
     private int _chunks;
-    /// <summary>(generation &lt;&lt; 32) | (chunks &lt;&lt; 16) | next chunk: claims are tied to their job.</summary>
-    private long _claims;
+    /// <summary>
+    /// Each participant's own chunks, one word per participant <see cref="QueueStride"/> longs apart (a cache line each):
+    /// (generation &lt;&lt; 32) | (front &lt;&lt; 16) | end, the chunks [front, end) not yet claimed. The owner claims
+    /// from the front, the others take from the end once their own queue is empty; the generation ties claims to
+    /// their job.
+    /// </summary>
+    private readonly long[] _queues;
+    /// <summary>Longs between two participants' queue words: 64 bytes, so owners and thieves do not share a cache line needlessly.</summary>
+    private const int QueueStride = 8;
     private int _completed;
     private int _generation;
     private int _busy;
@@ -81,6 +89,7 @@ public sealed class WorkerTeam : IDisposable
         _workers = new Thread[threads - 1];
         _wake = new ManualResetEventSlim[threads - 1];
         _errors = new Exception?[threads];
+        _queues = new long[threads * QueueStride];
         for (int i = 0; i < _workers.Length; i++)
         {
             _wake[i] = new ManualResetEventSlim(initialState: false, spinCount: 1);
@@ -131,7 +140,14 @@ public sealed class WorkerTeam : IDisposable
             Volatile.Write(ref _completed, 0);
             _done.Reset();
             int generation = Volatile.Read(ref _generation) + 1;
-            Interlocked.Exchange(ref _claims, ((long)generation << 32) | ((long)chunks << 16));
+            // Participant p owns chunks [p·chunks/T, (p+1)·chunks/T): the same share of every op's units each time, so
+            // consecutive ops that split their outputs alike (pixel bands, output rows) find their inputs in the cache
+            // of the core that wrote them instead of fetching them from the other core.
+            for (int p = 0; p < Threads; p++)
+            {
+                long front = (long)chunks * p / Threads, end = (long)chunks * (p + 1) / Threads;
+                Volatile.Write(ref _queues[p * QueueStride], ((long)generation << 32) | (front << 16) | end);
+            }
             Interlocked.Exchange(ref _generation, generation);
             int wake = Math.Min(_wake.Length, chunks - 1);
             for (int i = 0; i < wake; i++) _wake[i].Set();
@@ -147,27 +163,71 @@ public sealed class WorkerTeam : IDisposable
         }
     }
 
-    /// <summary>Claims and runs chunks of job <paramref name="generation"/> until none is left.</summary>
+    /// <summary>
+    /// Claims and runs chunks of job <paramref name="generation"/> until none is left: first the participant's own, from
+    /// the front, then the others' from their ends (a participant that is late or descheduled leaves its share to the others).
+    /// </summary>
     private void Work(int participant, int generation)
     {
+        while (TryClaimFront(participant, generation, out int chunk)) RunChunk(participant, chunk);
+        for (int i = 1; i < Threads; i++)
+        {
+            int victim = (participant + i) % Threads;
+            while (TryClaimEnd(victim, generation, out int chunk)) RunChunk(participant, chunk);
+        }
+    }
+
+    /// <summary>Claims the first unclaimed chunk of <paramref name="owner"/>'s queue in job <paramref name="generation"/>.</summary>
+    private bool TryClaimFront(int owner, int generation, out int chunk)
+    {
+        ref long queue = ref _queues[owner * QueueStride];
         while (true)
         {
-            long claims = Volatile.Read(ref _claims);
-            int next = (int)(claims & 0xFFFF), chunks = (int)((claims >> 16) & 0xFFFF);
-            if ((int)(claims >> 32) != generation || next >= chunks) return;
-            if (Interlocked.CompareExchange(ref _claims, claims + 1, claims) != claims) continue;
-            int count = _count;
-            try
+            long word = Volatile.Read(ref queue);
+            int front = (int)((word >> 16) & 0xFFFF), end = (int)(word & 0xFFFF);
+            if ((int)(word >> 32) != generation || front >= end)
             {
-                _range!((int)((long)count * next / chunks), (int)((long)count * (next + 1) / chunks));
+                chunk = -1;
+                return false;
             }
-            catch (Exception e)
-            {
-                // Kept for the caller; the chunk still counts as done so that the job ends.
-                _errors[participant] = _errors[participant] is { } earlier ? new AggregateException(earlier, e) : e;
-            }
-            if (Interlocked.Increment(ref _completed) == chunks && participant != 0) _done.Set();
+            if (Interlocked.CompareExchange(ref queue, word + (1L << 16), word) != word) continue;
+            chunk = front;
+            return true;
         }
+    }
+
+    /// <summary>Claims the last unclaimed chunk of <paramref name="owner"/>'s queue in job <paramref name="generation"/>.</summary>
+    private bool TryClaimEnd(int owner, int generation, out int chunk)
+    {
+        ref long queue = ref _queues[owner * QueueStride];
+        while (true)
+        {
+            long word = Volatile.Read(ref queue);
+            int front = (int)((word >> 16) & 0xFFFF), end = (int)(word & 0xFFFF);
+            if ((int)(word >> 32) != generation || front >= end)
+            {
+                chunk = -1;
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref queue, word - 1, word) != word) continue;
+            chunk = end - 1;
+            return true;
+        }
+    }
+
+    private void RunChunk(int participant, int chunk)
+    {
+        int count = _count, chunks = _chunks;
+        try
+        {
+            _range!((int)((long)count * chunk / chunks), (int)((long)count * (chunk + 1) / chunks));
+        }
+        catch (Exception e)
+        {
+            // Kept for the caller; the chunk still counts as done so that the job ends.
+            _errors[participant] = _errors[participant] is { } earlier ? new AggregateException(earlier, e) : e;
+        }
+        if (Interlocked.Increment(ref _completed) == chunks && participant != 0) _done.Set();
     }
 
     private void WaitForCompletion(int chunks)

@@ -87,11 +87,29 @@ namespace Octet.Generator.Emit.DataMovement
                 return;
             }
             string type = OpEmitContext.ClrType(x.ElementType);
-            context.Code.Line($"global::Octet.Runtime.DataMovement.MaxPool.Nhwc<{type}>({context.Span(x)}, {context.Span(y)},");
-            context.Code.Line($"    batch: {x.Shape[0]}, inputHeight: {x.Shape[2]}, inputWidth: {x.Shape[3]}, channels: {x.Shape[1]}, outputHeight: {y.Shape[2]}, outputWidth: {y.Shape[3]},");
-            context.Code.Line($"    kernelHeight: {kernel[0]}, kernelWidth: {kernel[1]}, strideHeight: {strides[0]}, strideWidth: {strides[1]},");
-            context.Code.Line($"    dilationHeight: {dilations[0]}, dilationWidth: {dilations[1]}, padTop: {padBegin[0]}, padLeft: {padBegin[1]});");
+            int rows = y.Shape[0] * y.Shape[2];
+            long windowReads = OpEmitContext.ElementCount(y) * kernel[0] * kernel[1];
+            bool split = context.CanSplit && x.ElementType != "float32" && rows > 1 && windowReads >= SplitWindowReads;
+            var code = context.Code;
+            if (split)
+            {
+                code.Line($"// {windowReads} window reads: split into units of one output row each that the model's worker team may share;");
+                code.Line("// each unit writes its own rows, so results do not depend on the threads.");
+                code = context.SplitIntoUnits(rows);
+            }
+            code.Line($"global::Octet.Runtime.DataMovement.MaxPool.{(split ? "NhwcRows" : "Nhwc")}<{type}>({context.Span(x)}, {context.Span(y)},");
+            code.Line($"    batch: {x.Shape[0]}, inputHeight: {x.Shape[2]}, inputWidth: {x.Shape[3]}, channels: {x.Shape[1]}, outputHeight: {y.Shape[2]}, outputWidth: {y.Shape[3]},");
+            code.Line($"    kernelHeight: {kernel[0]}, kernelWidth: {kernel[1]}, strideHeight: {strides[0]}, strideWidth: {strides[1]},");
+            code.Line($"    dilationHeight: {dilations[0]}, dilationWidth: {dilations[1]}, padTop: {padBegin[0]}, padLeft: {padBegin[1]}{(split ? ", firstRow: first, endRow: end" : "")});");
         }
+
+        /// <summary>
+        /// 8-bit MaxPools with at least this many window reads (output values × kernel taps) share their output rows
+        /// over the model's worker team. Measured on squeezenet1.0 int8 (docs/performance.md, "Threading"): 3×3 windows
+        /// over 55×55×64 outputs (1.7 M reads) ≈ 56 µs on one thread, 27×27×128 (0.84 M) ≈ 17 µs, 13×13×256 (0.39 M)
+        /// ≈ 6 µs; a hand-over with its chunks costs a few µs, so a second thread pays from about 0.5 M reads.
+        /// </summary>
+        internal const long SplitWindowReads = 512 * 1024;
 
         /// <summary>Output positions along one axis without auto_pad, as ONNX counts them (ceil_mode drops a last window starting in the end padding).</summary>
         private static int Windows(int input, int padBegin, int padEnd, long extent, int stride, bool ceilMode)

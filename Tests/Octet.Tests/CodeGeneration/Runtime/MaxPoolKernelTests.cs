@@ -70,4 +70,50 @@ public sealed class MaxPoolKernelTests
 
     [Fact]
     public void Uint8_pools_exactly() => Check(r => (byte)r.Next(0, 256), byte.MinValue, v => v);
+
+    /// <summary>
+    /// <see cref="MaxPool.NhwcRows"/> (what a split MaxPool's work units call) pools exactly the rows it is given, counted
+    /// across the batch, and leaves every other output value as it was; ranges that cover the rows in pieces (single rows,
+    /// uneven pieces, pieces crossing from one image into the next) give the definition's output.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Row_ranges_pool_only_their_rows_and_together_give_the_whole_output(int piece)
+    {
+        var random = new Random(11);
+        foreach (int c in new[] { 3, 16, 64, 65 })
+        {
+            const int n = 2, h = 11, w = 9, k = 3, stride = 2, dilation = 1, pad = 1;
+            int oh = (h + 2 * pad - dilation * (k - 1) - 1) / stride + 1, ow = (w + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+            var x = new sbyte[n * h * w * c];
+            for (int i = 0; i < x.Length; i++) x[i] = (sbyte)random.Next(-128, 128);
+            var want = Expected(x, n, h, w, c, oh, ow, k, stride, dilation, pad, sbyte.MinValue);
+            const sbyte untouched = 99;
+            var y = Enumerable.Repeat(untouched, n * oh * ow * c).ToArray();
+            int rows = n * oh;
+            for (int first = 0; first < rows; first += piece)
+            {
+                int end = Math.Min(rows, first + piece);
+                MaxPool.NhwcRows<sbyte>(x, y, n, h, w, c, oh, ow, k, k, stride, stride, dilation, dilation, pad, pad, first, end);
+                for (int i = 0; i < y.Length; i++)
+                {
+                    int row = i / (ow * c);
+                    sbyte expected = row < end ? want[i] : untouched;
+                    if (y[i] != expected)
+                        Assert.Fail($"{c} channels, rows [{first}, {end}) pooled: element {i} (output row {row}) is {y[i]}, expected {expected}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_row_range_outside_the_output_is_refused()
+    {
+        var x = new sbyte[1 * 4 * 4 * 8];
+        var y = new sbyte[1 * 2 * 2 * 8];
+        Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool.NhwcRows<sbyte>(x, y, 1, 4, 4, 8, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, 1, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool.NhwcRows<sbyte>(x, y, 1, 4, 4, 8, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, 2, 1));
+    }
 }
