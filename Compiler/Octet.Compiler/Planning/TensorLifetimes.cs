@@ -54,6 +54,14 @@ public sealed class TensorLifetimes
                 result.Define(output, step);
             }
         }
+        // Run copies every input into the arena before the first op, and the edge QuantizeLinear steps (scheduled
+        // first) write their tensors then too, so those writes do not happen in step order. An input that some node
+        // reads outlives every edge step (nodes that read inputs come after them); one that no node reads would
+        // otherwise end at step -1 and could share bytes with an edge step's output, overwriting it when copied in.
+        // It keeps its bytes for the whole run: it costs its size, and only a model with an unused input pays it.
+        foreach (var input in graph.Inputs)
+            if (result._lifetimes.TryGetValue(input, out var lifetime) && lifetime.Last < 0)
+                result._lifetimes[input] = lifetime with { Last = end };
         foreach (var output in graph.Outputs)
         {
             if (graph.Tensor(output).IsConstant) continue;

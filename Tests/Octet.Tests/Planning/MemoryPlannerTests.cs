@@ -25,6 +25,24 @@ public sealed class MemoryPlannerTests
     private static Dictionary<string, long> Offsets(MemoryPlan plan) => plan.Tensors.ToDictionary(t => t.Name, t => t.Offset);
 
     [Fact]
+    public void A_graph_input_no_node_reads_keeps_its_bytes_for_the_whole_run()
+    {
+        // Run copies every input into the arena before the first op, and the edge QuantizeLinear steps, scheduled
+        // first, write their int8 tensors then too. An input nothing reads (live [-1,-1] if only its reads counted)
+        // would share bytes with 'q' [0,1] and overwrite it when Run copies it in after quantizing 'x'.
+        var graph = new PlanningGraphBuilder().Input("x", 1, 64).Input("unused", 1, 64)
+            .Node("QuantizeLinear", ["x"], "q", ElementType.Int8, [1, 64])
+            .Node("Gemm", ["q"], "y", 1, 64)
+            .Output("y").Build();
+        var plan = PlanAndCheck(graph);
+
+        var unused = plan.Tensors.Single(t => t.Name == "unused");
+        foreach (var other in plan.Tensors.Where(t => t.Name != "unused"))
+            Assert.True(unused.Offset + 256 <= other.Offset || other.Offset + other.SizeBytes <= unused.Offset,
+                $"'unused' [{unused.Offset}, {unused.Offset + 256}) shares bytes with '{other.Name}' at {other.Offset}");
+    }
+
+    [Fact]
     public void Chain_reuses_memory_of_dead_tensors()
     {
         // x 64 B [-1,0], a 1024 B [0,1], b 128 B [1,2], c 2048 B [2,3], y 64 B [3,4].
