@@ -258,22 +258,19 @@ public sealed partial class IntegerLowering
     /// <summary>
     /// A new constant tensor: <paramref name="constant"/> quantized at <paramref name="output"/>'s per-tensor
     /// parameters (round half to even, saturate: QuantizeLinear's definition), stored as the output's integer type.
+    /// With <paramref name="broadcastTo"/>, a constant of more than one element is first broadcast to that shape.
     /// </summary>
-    private string QuantizedConstant(string name, Tensor constant, QuantizationParameters output)
+    private string QuantizedConstant(string name, Tensor constant, QuantizationParameters output, Shape? broadcastTo = null)
     {
         var floats = constant.As<float>();
-        var values = new int[floats.Length];
-        for (int i = 0; i < floats.Length; i++)
-            values[i] = QuantizationMath.Quantize(floats[i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
-        Tensor quantized = output.StorageType switch
-        {
-            ElementType.Int8 => Tensor.Create(constant.Shape, values.Select(v => (sbyte)v).ToArray()),
-            ElementType.UInt8 => Tensor.Create(constant.Shape, values.Select(v => (byte)v).ToArray()),
-            ElementType.Int16 => Tensor.Create(constant.Shape, values.Select(v => (short)v).ToArray()),
-            var other => throw new InvalidOperationException($"constant '{name}' cannot be quantized to {other.OnnxName()}"),
-        };
+        var shape = broadcastTo is { } target && floats.Length > 1 ? target : constant.Shape;
+        var sources = shape == constant.Shape ? null : Broadcasting.SourceIndices(constant.Shape, shape);
+        var values = new int[sources?.Length ?? floats.Length];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = QuantizationMath.Quantize(floats[sources?[i] ?? i], output.Scale, output.ZeroPoint, output.QMin, output.QMax);
         var quantizedName = _graph.UniqueName(name + "_" + output.StorageType.OnnxName());
-        _graph.Tensors[quantizedName] = new TensorInfo(quantizedName, output.StorageType, constant.Shape, quantized, output);
+        _graph.Tensors[quantizedName] = new TensorInfo(quantizedName, output.StorageType, shape,
+            IntegerAttributes.ToTensor(output.StorageType, shape, values), output);
         return quantizedName;
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class IntegerLowering
         for (int k = 1; k <= 2; k++)
             inputs.Add(operands[k] is { } source
                 ? AtOutputParameters(node, k, source, output)
-                : ConstantAtParameters(node.Inputs[k], output, outputShape));
+                : QuantizedConstant(node.Inputs[k], _graph.Tensor(node.Inputs[k]).ConstantValue!, output, broadcastTo: outputShape));
         Emit("Select", inputs, quantize.Outputs[0], new Dictionary<string, Attribute>(StringComparer.Ordinal), node.Name);
         return true;
     }
@@ -61,25 +61,6 @@ public sealed partial class IntegerLowering
         for (int i = 0; i < bytes.Length; i++) bytes[i] = flags[sources[i]] ? (byte)1 : (byte)0;
         var name = _graph.UniqueName(tensor + "_bytes");
         _graph.Tensors[name] = TensorInfo.ForConstant(name, Tensor.Create(shape, bytes));
-        return name;
-    }
-
-    /// <summary>
-    /// A float constant quantized at <paramref name="parameters"/> (round half to even, saturating, as QuantizeLinear):
-    /// one element stays one element, anything else is broadcast to <paramref name="shape"/>.
-    /// </summary>
-    private string ConstantAtParameters(string tensor, QuantizationParameters parameters, Shape shape)
-    {
-        var constant = _graph.Tensor(tensor).ConstantValue!;
-        var floats = constant.As<float>();
-        var target = floats.Length == 1 ? constant.Shape : shape;
-        var sources = floats.Length == 1 ? [0] : Broadcasting.SourceIndices(constant.Shape, shape);
-        var values = new int[sources.Length];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = QuantizationMath.Quantize(floats[sources[i]], parameters.Scale, parameters.ZeroPoint, parameters.QMin, parameters.QMax);
-        var name = _graph.UniqueName(tensor + "_quantized");
-        _graph.Tensors[name] = new TensorInfo(name, parameters.StorageType, target,
-            IntegerAttributes.ToTensor(parameters.StorageType, target, values), parameters);
         return name;
     }
 }
