@@ -11,12 +11,17 @@ namespace Octet.Cli.Benchmarking;
 /// JIT promotes a method from its quick first code to optimized code (after instrumented code, with dynamic
 /// PGO) only after some 30 calls plus a background delay. Measured on mnist-8: 20 warm-up runs left Octet at
 /// 650 µs, 3,000 at 120 µs — a count alone is the wrong yardstick for models of very different sizes.
+/// After that, warm-up goes on until the JIT has gone quiet (<see cref="JitQuiescence"/>): compiling the model in
+/// memory leaves tier-1 recompilation of Roslyn's and the compiler's methods running on a background thread, which on
+/// two cores takes the CPU from the timed runs in bursts (and from a worker team's second thread all the time).
 /// </summary>
 internal static class AlternatingTimer
 {
-    public sealed record Result(double MedianFirstMicroseconds, double MedianSecondMicroseconds, int Rounds, int WarmupRounds);
+    /// <param name="JitQuiet">False when methods were still being compiled when the wait ended (then the timing may carry that
+    /// load); null when there was no wait (<c>jitWaitLimit</c> zero).</param>
+    public sealed record Result(double MedianFirstMicroseconds, double MedianSecondMicroseconds, int Rounds, int WarmupRounds, bool? JitQuiet = null);
 
-    public static Result Run(Action first, Action second, int warmupRounds, TimeSpan minimumWarmup, int rounds)
+    public static Result Run(Action first, Action second, int warmupRounds, TimeSpan minimumWarmup, int rounds, TimeSpan? jitWaitLimit = null)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "at least one timed round");
         long warmupStart = Stopwatch.GetTimestamp();
@@ -27,6 +32,14 @@ internal static class AlternatingTimer
             second();
             warmed++;
         }
+        var jit = jitWaitLimit != TimeSpan.Zero
+            ? JitQuiescence.WaitWithDefaults(limit: jitWaitLimit, work: () =>
+            {
+                first();
+                second();
+                warmed++;
+            })
+            : default((TimeSpan Waited, long Compiled, bool Quiet)?);
         var firstTimes = new double[rounds];
         var secondTimes = new double[rounds];
         for (int i = 0; i < rounds; i++)
@@ -42,7 +55,7 @@ internal static class AlternatingTimer
                 firstTimes[i] = Time(first);
             }
         }
-        return new Result(Median(firstTimes), Median(secondTimes), rounds, warmed);
+        return new Result(Median(firstTimes), Median(secondTimes), rounds, warmed, jit?.Quiet);
     }
 
     private static double Time(Action action)

@@ -20,6 +20,9 @@ internal sealed record BenchResult(
     /// <summary>Threads of the worker team Octet's generated class ran with (<c>--octet-threads</c>; 1: no team).</summary>
     public int OctetThreads { get; init; } = 1;
 
+    /// <summary>False when the JIT was still compiling when the warm-up's wait ended; null when there was no wait (see <see cref="AlternatingTimer"/>).</summary>
+    public bool? JitQuiet { get; init; }
+
     /// <summary>Above 1: Octet is faster.</summary>
     public double Ratio => OrtMicroseconds / OctetMicroseconds;
 
@@ -34,6 +37,7 @@ internal sealed record BenchResult(
         ["ratio"] = Math.Round(Ratio, 4),
         ["iterations"] = Iterations,
         ["warmup"] = Warmup,
+        ["jit_quiet"] = JitQuiet!,
         ["inputs"] = Inputs,
         ["ort_version"] = OrtVersion,
         ["ort_model"] = OrtModel,
@@ -48,7 +52,9 @@ internal sealed record BenchResult(
             ? "Octet: generated code compiled in memory (Release), single-threaded"
             : $"Octet: generated code compiled in memory (Release), large ops split over a worker team of {OctetThreads} threads");
         output.WriteLine($"ONNX Runtime {OrtVersion}: {OrtModel}, graph optimizations on, {Threads} intra-op thread{(Threads == 1 ? "" : "s")}");
-        output.WriteLine($"{Iterations} timed runs of each after {Warmup} warm-up runs, alternating; medians:");
+        string jit = JitQuiet switch { true => ", the last 1 s of them without JIT compilation", false => ", the JIT still compiling at the end", null => "" };
+        output.WriteLine($"{Iterations} timed runs of each after {Warmup} warm-up runs{jit}, alternating; medians:");
+        if (JitQuiet == false) output.WriteLine("warning: the JIT was still compiling methods when the warm-up's wait ended; these times may carry its load");
         output.WriteLine($"  octet  {OctetMicroseconds,12:F1} µs");
         output.WriteLine($"  ort    {OrtMicroseconds,12:F1} µs");
         output.WriteLine($"  ratio  {Ratio,12:F2}   (ort_us / octet_us; above 1 means Octet is faster)");

@@ -29,6 +29,9 @@ internal static partial class OpProfiler
     public sealed record Profile(IReadOnlyList<OpTiming> Ops, double RunMedianMicroseconds, int Rounds, int WarmupRounds, int Threads = 1)
     {
         public double OpSumMicroseconds => Ops.Sum(o => o.MedianMicroseconds);
+
+        /// <summary>False when the JIT was still compiling when the warm-up's wait ended; null when there was no wait.</summary>
+        public bool? JitQuiet { get; init; }
     }
 
     /// <summary>
@@ -38,7 +41,7 @@ internal static partial class OpProfiler
     /// With a <paramref name="team"/>, the ops that split into units share it, as in <c>Run</c>.
     /// </summary>
     public static Profile Run(ModelPlan plan, string source, string fullName, ModelWeights weights, Array[] inputs, Array[] outputs,
-        int warmupRounds, TimeSpan minimumWarmup, int rounds, Octet.Runtime.Threading.WorkerTeam? team = null)
+        int warmupRounds, TimeSpan minimumWarmup, int rounds, Octet.Runtime.Threading.WorkerTeam? team = null, TimeSpan? jitWaitLimit = null)
     {
         if (rounds < 1) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, "at least one timed round");
         var (model, run) = InMemoryModelClass.Compile(plan, source, fullName).Instantiate(weights, team, inputs, outputs);
@@ -55,6 +58,15 @@ internal static partial class OpProfiler
             run();
             warmed++;
         }
+        // As octet bench: time only once the background JIT has stopped (see AlternatingTimer).
+        var jit = jitWaitLimit != TimeSpan.Zero
+            ? JitQuiescence.WaitWithDefaults(limit: jitWaitLimit, work: () =>
+            {
+                foreach (var op in ops) op();
+                run();
+                warmed++;
+            })
+            : default((TimeSpan Waited, long Compiled, bool Quiet)?);
 
         var times = new double[ops.Length][];
         for (int i = 0; i < ops.Length; i++) times[i] = new double[rounds];
@@ -74,7 +86,7 @@ internal static partial class OpProfiler
 
         var tensors = plan.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var rows = plan.Ops.Select((op, i) => new OpTiming(op.Index, op.OpType, op.Name, Shapes(op, tensors), AlternatingTimer.Median(times[i]))).ToList();
-        return new Profile(rows, AlternatingTimer.Median(runTimes), rounds, warmed, team?.Threads ?? 1);
+        return new Profile(rows, AlternatingTimer.Median(runTimes), rounds, warmed, team?.Threads ?? 1) { JitQuiet = jit?.Quiet };
     }
 
     /// <summary>Prints <paramref name="profile"/>: the table, or with <paramref name="json"/> one JSON object (ops in plan order). Returns exit code 0.</summary>
@@ -97,6 +109,7 @@ internal static partial class OpProfiler
             ["octet_threads"] = profile.Threads,
             ["iterations"] = profile.Rounds,
             ["warmup"] = profile.WarmupRounds,
+            ["jit_quiet"] = profile.JitQuiet!,
             ["ops"] = profile.Ops.Select(o => new Dictionary<string, object>
             {
                 ["index"] = o.Index,
@@ -120,6 +133,7 @@ internal static partial class OpProfiler
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Format(inv, "per-op medians over {0} rounds ({1} warm-up): ops sum {2:F1} µs, whole Run median {3:F1} µs",
             profile.Rounds, profile.WarmupRounds, total, profile.RunMedianMicroseconds));
+        if (profile.JitQuiet == false) output.WriteLine("warning: the JIT was still compiling methods when the warm-up's wait ended; these times may carry its load");
         output.WriteLine(string.Format(inv, "{0,4} {1,5}  {2,-24} {3,-40} {4,-44} {5,10} {6,7} {7,7}", "rank", "op", "type", "name", "shapes", "µs", "share", "cum"));
         double cumulative = 0;
         for (int r = 0; r < shown.Count; r++)

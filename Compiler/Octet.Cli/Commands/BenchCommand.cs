@@ -47,6 +47,12 @@ internal static class BenchCommand
             Description = "Minimum warm-up time: the JIT optimizes the generated methods only after tens of calls and a delay.",
             DefaultValueFactory = _ => 2.0,
         };
+        var jitWait = new Option<double>("--jit-wait-seconds")
+        {
+            Description = "After warm-up, keep warming up until the JIT has compiled nothing for 1 s, for at most this long (0: no wait). " +
+                          "Compiling the model in memory leaves background recompilation that would otherwise run during timing.",
+            DefaultValueFactory = _ => 60.0,
+        };
         var inputs = new Option<string?>("--inputs")
         {
             Description = "A test_data_set_N folder, a folder of .npy files, or 'random' (default: test_data_set_0 beside the model if present, else random).",
@@ -63,7 +69,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Time Octet's generated code against ONNX Runtime on the same inputs, in one process.")
         {
-            model, shape, quant, numerics, threads, iterations, warmup, warmupSeconds, inputs, json, profile, ort,
+            model, shape, quant, numerics, threads, iterations, warmup, warmupSeconds, jitWait, inputs, json, profile, ort,
         };
         // Octet's own thread count, apart from ONNX Runtime's --threads (read in the action through OctetThreadsOption).
         command.Options.Add(OctetThreadsOption);
@@ -83,9 +89,11 @@ internal static class BenchCommand
             if (rounds < 1) throw new OctetException($"--iterations {rounds}: at least 1");
             if (warmupRounds < 0) throw new OctetException($"--warmup {warmupRounds}: must not be negative");
             if (!(warmupTime >= 0 && warmupTime <= 3600)) throw new OctetException($"--warmup-seconds {warmupTime}: from 0 to 3600");
+            double jitWaitTime = parse.GetValue(jitWait);
+            if (!(jitWaitTime >= 0 && jitWaitTime <= 3600)) throw new OctetException($"--jit-wait-seconds {jitWaitTime}: from 0 to 3600");
             return Bench(parse.GetValue(model)!, parse.GetValue(shape), parse.GetValue(quant), parse.GetValue(numerics),
                 threadCount, rounds, warmupRounds, TimeSpan.FromSeconds(warmupTime), parse.GetValue(inputs), parse.GetValue(json), parse.GetValue(profile), octetThreadCount,
-                parse.GetValue(ort) == "float", TimeSpan.FromMicroseconds(spinMicroseconds));
+                parse.GetValue(ort) == "float", TimeSpan.FromMicroseconds(spinMicroseconds), TimeSpan.FromSeconds(jitWaitTime));
         }));
         return command;
     }
@@ -105,7 +113,7 @@ internal static class BenchCommand
 
     private static int Bench(string modelPath, string[]? shapes, string? quantPath, string? numericsText, int threads,
         int rounds, int warmupRounds, TimeSpan warmupTime, string? inputSpec, bool json, bool profile = false, int octetThreadCount = 1,
-        bool ortFloat = false, TimeSpan? workerSpin = null)
+        bool ortFloat = false, TimeSpan? workerSpin = null, TimeSpan? jitWaitLimit = null)
     {
         var graph = CommonOptions.Load(modelPath, shapes);
         bool arrivesQuantized = QuantizedModelImport.IsQuantized(graph);
@@ -159,7 +167,7 @@ internal static class BenchCommand
             using var team = octetThreadCount > 1 ? new Octet.Runtime.Threading.WorkerTeam(octetThreadCount, workerSpin) : null;
             if (profile)
                 return OpProfiler.Report(OpProfiler.Run(plan, emitted.Source, ns + "." + className, weights, octetInputs, octetOutputs,
-                    warmupRounds, warmupTime, rounds, team), modelPath, json);
+                    warmupRounds, warmupTime, rounds, team, jitWaitLimit), modelPath, json);
             var octetRun = modelClass.Bind(weights, team, octetInputs, octetOutputs);
 
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
@@ -169,11 +177,11 @@ internal static class BenchCommand
             IReadOnlyList<NamedOnnxValue>? ortResults = null;
             void OrtRun() => ortResults = session.Run(feeds, outputNames);
 
-            var timing = AlternatingTimer.Run(octetRun, OrtRun, warmupRounds, warmupTime, rounds);
+            var timing = AlternatingTimer.Run(octetRun, OrtRun, warmupRounds, warmupTime, rounds, jitWaitLimit);
             double maxAbsDiff = MaxAbsDifference(plan, octetOutputs, ortResults!);
 
             var result = new BenchResult(modelPath, plan.Numerics, threads, timing.MedianFirstMicroseconds, timing.MedianSecondMicroseconds,
-                rounds, timing.WarmupRounds, inputSpec, OrtEnv.OnnxRuntimeVersion, ortDescription, maxAbsDiff) { OctetThreads = octetThreadCount };
+                rounds, timing.WarmupRounds, inputSpec, OrtEnv.OnnxRuntimeVersion, ortDescription, maxAbsDiff) { OctetThreads = octetThreadCount, JitQuiet = timing.JitQuiet };
             if (json) Console.WriteLine(JsonSerializer.Serialize(result.ToJson(), new JsonSerializerOptions { WriteIndented = true }));
             else result.WriteText(Console.Out);
             return ExitCodes.Success;

@@ -15,7 +15,8 @@ public sealed class BenchCommandTests
 {
     private static readonly string Mnist = TestData.Model("mnist-8");
     private static readonly string MnistConfig = Path.Combine(TestData.Folder, "configs", "mnist-8.quant.json");
-    private static readonly string[] Quick = ["--iterations", "5", "--warmup", "2", "--warmup-seconds", "0"];
+    // No wait for the JIT to go quiet: in a test process it rarely does (other tests compile all the time).
+    private static readonly string[] Quick = ["--iterations", "5", "--warmup", "2", "--warmup-seconds", "0", "--jit-wait-seconds", "0"];
 
     [Fact]
     public void Float_plan_json_has_positive_medians_and_their_ratio()
@@ -99,10 +100,27 @@ public sealed class BenchCommandTests
         Assert.Equal(1, json.GetProperty("octet_threads").GetInt32());
     }
 
+    [Fact]
+    public void Waits_for_the_JIT_and_says_whether_it_went_quiet_or_that_there_was_no_wait()
+    {
+        // Without a wait the field is null. With a short one it is true or false, whichever this busy test process gave:
+        // the wait ends after its limit either way, so the command must finish and report which it was.
+        Assert.Equal(JsonValueKind.Null, BenchJson(Mnist).GetProperty("jit_quiet").ValueKind);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, output, error) = OctetCli.Run(["bench", Mnist, "--iterations", "5", "--warmup", "2", "--warmup-seconds", "0", "--jit-wait-seconds", "1.5", "--json"]);
+        Assert.True(code == 0, error + output);
+        using var document = JsonDocument.Parse(output);
+        var quiet = document.RootElement.GetProperty("jit_quiet").ValueKind;
+        Assert.True(quiet is JsonValueKind.True or JsonValueKind.False, $"jit_quiet {quiet}");
+        // At least the 1 s without compilation or the 1.5 s limit, whichever ended the wait.
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"bench took {clock.Elapsed}");
+    }
+
     [Theory]
     [InlineData("--threads", "0")]
     [InlineData("--iterations", "0")]
     [InlineData("--warmup-seconds", "-1")]
+    [InlineData("--jit-wait-seconds", "-1")]
     public void Refuses_unusable_counts(string option, string value)
     {
         var (code, _, error) = OctetCli.Run("bench", Mnist, option, value);

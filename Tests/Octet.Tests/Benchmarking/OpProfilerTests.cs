@@ -17,7 +17,7 @@ public sealed class OpProfilerTests
 {
     private static readonly string Mnist = TestData.Model("mnist-8");
     private static readonly string MnistConfig = Path.Combine(TestData.Folder, "configs", "mnist-8.quant.json");
-    private static readonly string[] Quick = ["--iterations", "30", "--warmup", "10", "--warmup-seconds", "0"];
+    private static readonly string[] Quick = ["--iterations", "30", "--warmup", "10", "--warmup-seconds", "0", "--jit-wait-seconds", "0"];
 
     public static TheoryData<bool> Plans => new() { true, false };
 

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 
-namespace Octet.Benchmarks;
+namespace Octet.Cli.Benchmarking;
 
 /// <summary>
 /// Waits, before timing, until this process's JIT has stopped compiling. Compiling the model in memory runs thousands of
 /// Roslyn and compiler methods often enough to be queued for tier-1 recompilation, and the runtime recompiles them on a
-/// background thread for a second or more after that — measured (<see cref="RunGapDiagnosis"/>) at up to 3,000 methods and
+/// background thread for a second or more after that — measured (Tests/Octet.Benchmarks, <c>--run-gap</c>) at up to 3,000 methods and
 /// 1.2 s of JIT time inside the timed rounds when only the fixed warm-up preceded them. On two cores that thread takes
 /// the CPU from the timed one in bursts: short op timings keep clean medians, whole runs do not, which is how the
 /// median of whole <c>Run</c>s came out at two to four times the sum of the op medians.
@@ -37,11 +37,17 @@ internal static class JitQuiescence
         }
     }
 
-    /// <summary><see cref="Wait"/> with the harness's settings (1 s without compilation, at most 60 s), reported on the console.</summary>
-    public static void WaitAndReport(Action work)
-    {
-        var (waited, compiled, isQuiet) = Wait(work, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
-        Console.WriteLine(FormattableString.Invariant(
-            $"JIT: {compiled} methods compiled in the {waited.TotalSeconds:F1} s before timing{(isQuiet ? ", then 1 s without any" : "; still compiling after 60 s")}"));
-    }
+    /// <summary>The longest wait <c>octet bench</c> and the benchmark harness allow by default.</summary>
+    public static readonly TimeSpan DefaultLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary><see cref="Wait"/> for 1 s without compilation, at most <paramref name="limit"/> (default <see cref="DefaultLimit"/>).</summary>
+    public static (TimeSpan Waited, long Compiled, bool Quiet) WaitWithDefaults(Action work, TimeSpan? limit = null) =>
+        Wait(work, TimeSpan.FromSeconds(1), limit ?? DefaultLimit);
+
+    /// <summary>One line saying what <see cref="Wait"/> found, for a report.</summary>
+    public static string Describe((TimeSpan Waited, long Compiled, bool Quiet) outcome) => FormattableString.Invariant(
+        $"JIT: {outcome.Compiled} methods compiled in the {outcome.Waited.TotalSeconds:F1} s before timing{(outcome.Quiet ? ", then 1 s without any" : "; still compiling when the wait ended")}");
+
+    /// <summary><see cref="WaitWithDefaults"/>, reported on the console.</summary>
+    public static void WaitAndReport(Action work) => Console.WriteLine(Describe(WaitWithDefaults(work)));
 }
