@@ -55,6 +55,20 @@ public static partial class Int8Gemm
         Span<byte> output, int outputStride, Span<int> products) =>
         MultiplyRequantize<byte, byte>(a, rows, rowStride, depth, panel, count, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride, products);
 
+    /// <summary>
+    /// Depth from which int8 (signed) rows go to the 64-bit epilogue even where the high-word one applies. Both give the
+    /// same integers; measured in one process (min of batches of 20 calls, 60 rows × 64–96 channels, alternating, on the
+    /// Zen 5 of docs/performance.md), the high-word kernel was 8–18 % slower for int8 rows at depths 96–576 (11.4 against
+    /// 9.8 µs at 320, 19.9 against 17.0 at 576) and 5–10 % faster below 64; for uint8 rows it was as fast or faster at
+    /// every depth from 16 to 576. The difference is in the product loop, not the epilogue: the JIT keeps most of the
+    /// 12 accumulators in registers 16–31 and moves each one down and back around every VEX-encoded <c>vpdpbusd</c>
+    /// (registers 0–15 only), and it does so more in the int8-row instantiation of the high-word kernel.
+    /// </summary>
+    internal const int HighWordMaxSignedDepth = 96;
+
+    /// <summary>Whether the high-word epilogue is the faster one for rows of <typeparamref name="T"/> this deep (see <see cref="HighWordMaxSignedDepth"/>).</summary>
+    internal static bool HighWordPays<T>(int depth) where T : unmanaged => typeof(T) != typeof(sbyte) || depth < HighWordMaxSignedDepth;
+
     /// <summary>True when every channel's shift is a right shift (r = 31 − shift ≥ 1), which the fused kernel handles.</summary>
     public static bool FusableShifts(ReadOnlySpan<int> shifts)
     {
@@ -67,11 +81,13 @@ public static partial class Int8Gemm
     /// The fused kernel when the CPU has it and the shifts allow — with the high-word epilogue
     /// (<see cref="MultiplyRequantizeHighWord"/>) when every channel's shift suits it, else the 64-bit one — otherwise the
     /// specification's two steps. <paramref name="allowFused"/> and <paramref name="allowHighWord"/> let tests and
-    /// measurements pick the other paths.
+    /// measurements pick the other paths; <paramref name="highWordByDepth"/> false lets them run the high-word kernel on
+    /// int8 rows deeper than <see cref="HighWordMaxSignedDepth"/>, where the 64-bit one is chosen for speed.
     /// </summary>
     internal static void MultiplyRequantize<T, TOut>(ReadOnlySpan<T> a, int rows, int rowStride, int depth, ReadOnlySpan<byte> panel, int count,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int zeroPoint, int min, int max,
-        Span<TOut> output, int outputStride, Span<int> products, bool allowFused = true, bool allowHighWord = true) where T : unmanaged where TOut : unmanaged
+        Span<TOut> output, int outputStride, Span<int> products, bool allowFused = true, bool allowHighWord = true, bool highWordByDepth = true)
+        where T : unmanaged where TOut : unmanaged
     {
         RequantizeRow.Check(count, bias.Length, multipliers.Length, count);
         RequantizeRow.Check(count, bias.Length, shifts.Length, count);
@@ -81,7 +97,7 @@ public static partial class Int8Gemm
         {
             Check(a.Length, rows, rowStride, depth, panel.Length, count, rows * count, count);
             if (rows == 0) return;
-            if (allowHighWord && Avx512F.IsSupported && HighWordRequantizable(shifts, zeroPoint))
+            if (allowHighWord && Avx512F.IsSupported && (!highWordByDepth || HighWordPays<T>(depth)) && HighWordRequantizable(shifts, zeroPoint))
                 MultiplyRequantizeHighWord(a, rows, rowStride, depth, panel, count, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride);
             else
                 MultiplyRequantizeVnni512(a, rows, rowStride, depth, panel, count, bias, multipliers, shifts, zeroPoint, min, max, output, outputStride);

@@ -58,8 +58,12 @@ public sealed class Int8GemmRequantizeTests
             Random(() => random.Next(-1 << 26, 1 << 26)), signedOutput ? -3 : 9, lo, hi);
     }
 
-    /// <summary>The kernel variants: the high-word epilogue, the 64-bit one, and the two steps (with scratch for 2 rows).</summary>
-    private static readonly (string Name, bool Fused, bool HighWord)[] Paths = [("high-word", true, true), ("64-bit", true, false), ("two steps", false, false)];
+    /// <summary>
+    /// The kernel variants: the high-word epilogue (forced, whatever the depth), the 64-bit one, the two steps (with scratch
+    /// for 2 rows), and the default choice, which sends deep int8 rows to the 64-bit epilogue for speed.
+    /// </summary>
+    private static readonly (string Name, bool Fused, bool HighWord, bool ByDepth)[] Paths =
+        [("high-word", true, true, false), ("64-bit", true, false, false), ("two steps", false, false, false), ("default", true, true, true)];
 
     private static void Check<T, TOut>(int seed) where T : unmanaged where TOut : unmanaged
     {
@@ -93,14 +97,14 @@ public sealed class Int8GemmRequantizeTests
                             c.Shifts[c.Shifts.Length == 1 ? 0 : j], c.ZeroPoint, c.Min, c.Max);
                     }
 
-                foreach (var (path, allowFused, allowHighWord) in Paths)
+                foreach (var (path, allowFused, allowHighWord, byDepth) in Paths)
                 {
                     // Bytes between rows (past the channel count) must stay untouched: fill them with a marker.
                     var output = Enumerable.Repeat((TOut)(object)(signedOutput ? (object)(sbyte)0x5A : (byte)0x5A), rows * outputStride).ToArray();
                     // Scratch for two rows and a bit: the two-step fallback goes through the rows in pieces.
                     var products = new int[2 * channels + 1];
                     Int8Gemm.MultiplyRequantize<T, TOut>(a, rows, stride, depth, panel, channels, c.Bias, c.Multipliers, c.Shifts,
-                        c.ZeroPoint, c.Min, c.Max, output, outputStride, products, allowFused, allowHighWord);
+                        c.ZeroPoint, c.Min, c.Max, output, outputStride, products, allowFused, allowHighWord, byDepth);
                     for (int r = 0; r < rows; r++)
                         for (int j = 0; j < outputStride; j++)
                         {
@@ -134,6 +138,14 @@ public sealed class Int8GemmRequantizeTests
         bool fused = AvxVnni.IsSupported && Avx512F.VL.IsSupported;
         Assert.Equal(fused, AvxVnni.IsSupported && Avx512F.VL.IsSupported && Int8Gemm.FusableShifts([-7, 30, -100]));
         Assert.False(Int8Gemm.FusableShifts([-7, 31]));
+    }
+
+    [Fact]
+    public void Deep_int8_rows_go_to_the_64_bit_epilogue_and_uint8_rows_never_do()
+    {
+        Assert.True(Int8Gemm.HighWordPays<sbyte>(Int8Gemm.HighWordMaxSignedDepth - 1));
+        Assert.False(Int8Gemm.HighWordPays<sbyte>(Int8Gemm.HighWordMaxSignedDepth));
+        Assert.True(Int8Gemm.HighWordPays<byte>(4096));
     }
 
     [Fact]
