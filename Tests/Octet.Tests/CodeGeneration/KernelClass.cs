@@ -17,7 +17,8 @@ internal static class KernelClass
     public const string FullName = "OctetKernelTest.Kernel";
 
     /// <param name="inlineConstants">What the emitter registered: property name → tensor.</param>
-    public static string Source(string body, IEnumerable<KeyValuePair<string, PlanTensor>> inlineConstants)
+    /// <param name="preparedFields">Fields the constructor computes once (<see cref="OpEmitContext.Prepare"/>), when the emitter was allowed to prepare.</param>
+    public static string Source(string body, IEnumerable<KeyValuePair<string, PlanTensor>> inlineConstants, IReadOnlyList<PreparedField>? preparedFields = null)
     {
         var code = new StringBuilder();
         code.Append("""
@@ -34,6 +35,7 @@ internal static class KernelClass
                     {
                         _arena = arena;
                         _weights = weights;
+                        Prepare();
                     }
 
                     private global::System.Span<T> Arena<T>(int byteOffset, int count) where T : unmanaged =>
@@ -48,6 +50,11 @@ internal static class KernelClass
             """);
         foreach (var line in body.Split('\n').Where(l => l.Length > 0)) code.Append("            ").Append(line).Append('\n');
         code.Append("        }\n");
+        // What the model class's constructor does for prepared fields: set each once from the weights.
+        code.Append("        private void Prepare()\n        {\n");
+        foreach (var field in preparedFields ?? []) code.Append($"            {field.Name} = {field.Initializer};\n");
+        code.Append("        }\n");
+        foreach (var field in preparedFields ?? []) code.Append($"        private {field.Type} {field.Name} = null!;\n");
         foreach (var (property, tensor) in inlineConstants)
         {
             string values = string.Join(", ", tensor.Values.Select(v => Literals.Element(tensor.ElementType, v)));

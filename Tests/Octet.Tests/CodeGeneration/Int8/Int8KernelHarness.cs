@@ -102,10 +102,19 @@ internal sealed class Int8KernelHarness
         var tensors = _tensors.ToDictionary(t => t.Name);
         var inlineConstants = new SortedDictionary<string, PlanTensor>(StringComparer.Ordinal);
         var body = new CodeWriter();
-        var context = new OpEmitContext(plan, op, tensors, inlineConstants, body);
+        // A kernel that may prepare fields is one of a model class (constructor-packed weights); it cannot split (no team).
+        var context = Prepared
+            ? new OpEmitContext(plan, op, tensors, inlineConstants, body, unitsField: null!, canPrepare: true)
+            : new OpEmitContext(plan, op, tensors, inlineConstants, body);
         emitter.Emit(context);
-        return new Emitted(KernelClass.Source(body.ToString(), inlineConstants), context.Problems);
+        return new Emitted(KernelClass.Source(body.ToString(), inlineConstants, context.PreparedFields), context.Problems);
     }
+
+    /// <summary>
+    /// Whether the emitter may prepare fields in the class's constructor (<see cref="OpEmitContext.CanPrepare"/>), as in a
+    /// model class, rather than write a kernel that computes everything in its body.
+    /// </summary>
+    public bool Prepared { get; init; }
 
     /// <summary>The plan tensor named <paramref name="name"/>.</summary>
     public PlanTensor PlanTensorNamed(string name) => _tensors.Single(t => t.Name == name);

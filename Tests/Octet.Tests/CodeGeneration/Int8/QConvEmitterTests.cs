@@ -18,7 +18,7 @@ public sealed class QConvEmitterTests
     public sealed record ConvCase(
         string Name, ElementType XType, ElementType WType, int Batch, int Channels, int OutChannels, int Group,
         int Height, int Width, int KernelH, int KernelW, int Stride, int Dilation, int[]? Pads, string? AutoPad,
-        bool FixedPoint, bool PerChannel, bool WeightZeroPoints, bool Bias, bool Folded, bool Relu, bool InlineConstants)
+        bool FixedPoint, bool PerChannel, bool WeightZeroPoints, bool Bias, bool Folded, bool Relu, bool InlineConstants, bool Prepared = false)
     {
         public override string ToString() => Name;
     }
@@ -43,6 +43,10 @@ public sealed class QConvEmitterTests
         new("GEMM in place: 1x1 stride 1, uint8 x int8 w, 2 images, per-tensor fixed-point, unfolded bias", ElementType.UInt8, ElementType.Int8, 2, 8, 24, 1, 5, 3, 1, 1, 1, 1, null, null, true, false, false, true, false, false, false),
         new("GEMM with two weight panels: 1x1, 600 channels (panel of 48 of 80 outputs), int8, fixed-point, relu", ElementType.Int8, ElementType.Int8, 1, 600, 80, 1, 3, 4, 1, 1, 1, 1, null, null, true, true, false, true, true, true, false),
         new("GEMM im2col 5x3 stride 1 pads 2, int8 x int8 w, per-channel w_zp (element-wise epilogue), float", ElementType.Int8, ElementType.Int8, 1, 5, 18, 1, 6, 7, 5, 3, 1, 1, [2, 1, 2, 1], null, false, true, true, true, true, false, false),
+        // Patch-major: a window of 576 taps gives panels of 48 channels, so 100 outputs are 3 panels (the last partial), and
+        // with the panels packed by a constructor each block of 60 of the 81 pixels is gathered once for all of them.
+        new("GEMM im2col patch-major: 3x3 over 64 channels, 100 outputs (3 panels), 9x9 (a partial pixel block), int8, fixed-point, prepared panels", ElementType.Int8, ElementType.Int8, 1, 64, 100, 1, 9, 9, 3, 3, 1, 1, [1, 1, 1, 1], null, true, true, false, true, true, false, false, Prepared: true),
+        new("GEMM im2col patch-major: 3x3 stride 2 over 40 channels, 200 outputs (3 panels of 80), uint8, float requantization, prepared panels", ElementType.UInt8, ElementType.Int8, 1, 40, 200, 1, 11, 10, 3, 3, 2, 1, [1, 1, 1, 1], null, false, true, false, true, true, true, false, Prepared: true),
     ];
 
     [Theory]
@@ -92,7 +96,7 @@ public sealed class QConvEmitterTests
             if (planBias != null) referenceInputs.Add(From(ElementType.Int32, [c.OutChannels], planBias));
             var expected = Run(new QConv(), Node("QConv", referenceInputs.Count, attributes), [.. referenceInputs], constantInputs: true);
 
-            var harness = new Int8KernelHarness();
+            var harness = new Int8KernelHarness { Prepared = c.Prepared };
             var inputs = new List<string>
             {
                 harness.Arena("x", c.XType, x.Shape.ToArray(), "NHWC", Int8KernelHarness.ToNhwc(x)),
@@ -101,6 +105,8 @@ public sealed class QConvEmitterTests
             if (planBias != null) inputs.Add(harness.Constant("b", From(ElementType.Int32, [c.OutChannels], planBias), "rowmajor", c.InlineConstants));
             harness.Arena("y", yType, expected.Shape.ToArray(), "NHWC", null);
             var (output, source) = harness.Run(new QConvEmitter(), "octet.QConv", [.. inputs], "y", attributes);
+            // The patch-major cases must take that order (one gathering per pixel block), or they test nothing new.
+            Assert.Equal(c.Prepared, source.Contains("gathered once", StringComparison.Ordinal));
             Int8KernelHarness.AssertIdentical(expected, Int8KernelHarness.FromNhwc(output, yType, expected.Shape.ToArray()), source);
         }
     }
