@@ -66,6 +66,11 @@ public static class StridedCopy
                     MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(source)), source.Length), sourceOffset, sourceStrides,
                     MemoryMarshal.CreateSpan(ref Unsafe.As<T, byte>(ref MemoryMarshal.GetReference(destination)), destination.Length), destinationOffset, destinationStrides, shape))
                 return;
+            // Three planes of 32-bit elements into triples (a float32 RGB image's NCHW → NHWC relayout): vector permutes.
+            if (rank == 2 && Unsafe.SizeOf<T>() == 4 && !RuntimeHelpers.IsReferenceOrContainsReferences<T>() && PlaneInterleave.TryCopy(
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(source)), source.Length), sourceOffset, sourceStrides,
+                    MemoryMarshal.CreateSpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(destination)), destination.Length), destinationOffset, destinationStrides, shape))
+                return;
         }
         int run = shape[last];
         bool contiguousRuns = sourceStrides[last] == 1 && destinationStrides[last] == 1;

@@ -12,8 +12,9 @@ namespace Octet.Generator.Emit.Float
     /// <para>Ungrouped convolutions whose im2col row is at most 8192 floats are matrix products (see
     /// <see cref="EmitAsGemm"/>): the outer-product kernel <c>FloatPanelGemm.Multiply</c>, with the bias as each
     /// output's start and a following in-place Relu fused into its store (<see cref="FusedActivation"/>). Layers with
-    /// one or two input channels and at most 16 filters (mnist-8's first) skip im2col and use
-    /// <c>FloatDirectConv.Nhwc</c>, which reads the input in place.</para>
+    /// one to three input channels and at most 64 filters (the first layer of image models: mnist-8's, squeezenet1.0's),
+    /// or up to 16 input channels over at least 32 output columns, skip im2col and use <c>FloatDirectConv.Nhwc</c>,
+    /// which reads the input in place.</para>
     /// <para>Otherwise (groups, depthwise, very long filters) one output pixel at a time: its M outputs start at the
     /// bias, then every kernel tap that lands inside the input adds dot products of the input's channel run at that
     /// tap with the filters' matching runs (<c>FloatDot.AccumulateDotRows</c>). In NHWC/OHWI the taps of one kernel row are adjacent in both the input
@@ -158,14 +159,25 @@ namespace Octet.Generator.Emit.Float
 
         /// <summary>
         /// Most input and output channels for which the direct kernel (no im2col) is used. Measured: mnist-8's first
-        /// layer (1 → 8 channels, 5×5) took 17.5 µs with im2col and 10.8 µs direct; squeezenet1.0's (3 → 64, 3×3)
-        /// 360 µs with im2col and 520 µs direct (its tile of six pixels × one vector is latency-bound where the
-        /// GEMM's 6 × 2 vectors is not).
+        /// layer (1 → 8 channels, 5×5) took 17.5 µs with im2col and 10.8 µs direct. Since the direct kernel's tile grew
+        /// to six pixels × up to four vectors (AVX-512), alternating in one process against im2col + FloatPanelGemm:
+        /// squeezenet1.0's first layer (3 → 64, 3×3, stride 2, 224²) 381–456 → 271–275 µs; 3 → 16, 3×3, stride 2, pad 1
+        /// (ultraface-320's) 227–245 → 146–156 µs; 1 → 64, 5×5 at 224² (super-resolution's) 1.8–1.9× faster; 3 → 32, 3×3
+        /// at 32² 1.16–1.24× faster. Four or more input channels were not measured, so they stay on im2col.
         /// </summary>
-        private const int DirectMaxChannels = 2, DirectMaxOutputChannels = 16;
+        private const int DirectMaxChannels = 3, DirectMaxOutputChannels = 64;
+
+        /// <summary>
+        /// With more input channels (up to <see cref="DirectWideMaxChannels"/>) the direct kernel still wins on wide
+        /// outputs (at least <see cref="DirectWideMinOutputWidth"/> columns, so that six-pixel tiles dominate the
+        /// clipped border pixels). Measured alternating against im2col + FloatPanelGemm (3×3, pad 1 unless stated):
+        /// 55² × 16 → 64 (squeezenet1.0's fire2/fire3 expand3x3) 1.19–1.29× faster, 40² × 16 → 32 1.18×, 80² × 8 → 16
+        /// 1.46×; slower: 14² × 8 → 16 with 5×5, pad 2 (mnist-8's second layer, 14 columns) 0.74×; even: 30² × 24 → 64 0.97×.
+        /// </summary>
+        private const int DirectWideMaxChannels = 16, DirectWideMinOutputWidth = 32;
 
         /// <summary>FloatDirectConv.MaxPanelFloats, repeated here because the generator cannot reference the runtime.</summary>
-        private const int DirectMaxPanelFloats = 8192;
+        private const int DirectMaxPanelFloats = 16384;
 
         /// <summary>
         /// Whether this Conv takes the matrix-product path and absorbs the Relu that follows it (so that the Relu's
@@ -210,10 +222,15 @@ namespace Octet.Generator.Emit.Float
                 return;
             }
 
-            if (c <= DirectMaxChannels && m <= DirectMaxOutputChannels && (long)((m + 15) / 16 * 16) * filter <= DirectMaxPanelFloats)
+            bool fewChannels = c <= DirectMaxChannels;
+            bool wideOutput = c <= DirectWideMaxChannels && ow >= DirectWideMinOutputWidth;
+            if ((fewChannels || wideOutput) && m <= DirectMaxOutputChannels && (long)((m + 15) / 16 * 16) * filter <= DirectMaxPanelFloats)
             {
-                code.Line($"// {c} input channel(s): im2col rows would be copies of {kw * c} floats per kernel row, costlier than the multiply-adds,");
-                code.Line("// so the kernel reads the input in place (taps in padding skipped) against a vector of the filters' weights per tap.");
+                if (fewChannels)
+                    code.Line($"// {c} input channel(s): im2col rows would be copies of {kw * c} floats per kernel row, costlier than the multiply-adds,");
+                else
+                    code.Line($"// {c} input channels, {ow} output columns: gathering im2col rows costs more than the direct kernel's six-pixel tiles lose,");
+                code.Line("// so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.");
                 code.Line($"{FloatEmit.Runtime}FloatDirectConv.Nhwc(x, {n}, {h}, {wi}, {c}, w, {m}, {kh}, {kw}, {window.StrideH}, {window.StrideW}, " +
                           $"{window.DilationH}, {window.DilationW}, {window.PadTop}, {window.PadLeft}, {epilogue}, y, {oh}, {ow});");
                 return;

@@ -26,6 +26,12 @@ public sealed class FloatDirectConvTests
         new[] { 1, 7, 20, 3, 16, 3, 4, 1, 3, 2, 1, 0, 2, 2, 0 },
         new[] { 1, 4, 4, 1, 3, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2 },     // kernel larger than the input
         new[] { 1, 6, 30, 4, 33, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 },
+        new[] { 1, 23, 23, 3, 64, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0 },  // squeezenet1.0's first layer, smaller: four vectors per tile
+        new[] { 1, 15, 17, 3, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },  // three vectors; an interior of 15 (the last six-pixel tile overlaps)
+        new[] { 2, 11, 14, 1, 40, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2 },  // two whole vectors and a partial one (on 512 bits)
+        new[] { 1, 9, 20, 2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0 },
+        new[] { 1, 8, 9, 3, 20, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0 },    // an interior of 7: one tile and an overlapping one
+        new[] { 1, 6, 34, 16, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },  // squeezenet1.0's 3×3 expand (16 → 64): a 9,216-float panel
     };
 
     private static (int OutH, int OutW) OutputSize(int[] l) =>

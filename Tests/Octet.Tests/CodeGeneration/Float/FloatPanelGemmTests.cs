@@ -152,6 +152,8 @@ public sealed class FloatPanelGemmTests
     [InlineData(169, 1000)]
     [InlineData(7, 13)]
     [InlineData(49, 4)]
+    [InlineData(3, 40)]   // one group of four sums (32 channels), then one of eight channels
+    [InlineData(5, 70)]   // two groups of 32, then six channels one at a time
     public void Global_average_gives_the_specifications_bits(int positions, int channels)
     {
         var x = RandomValues(9, positions * channels).Select(v => v * 100).ToArray();

@@ -9,7 +9,8 @@ namespace Octet.Tests.CodeGeneration.Runtime;
 /// Vector128 that take fewer channels than a Vector128 holds) forced in turn on the same data, bit for bit against the
 /// scalar specification (widths below 4 bytes) and against windows pooled here by ONNX's rule: channel counts 1 to 70
 /// (below, at and across each width, so the overlapping last vector runs), padding, strides, dilation, batches of 2,
-/// and for float32 NaN, signed zeros and −∞.
+/// and for float32 NaN, signed zeros and −∞ (the x86 paths pool float32 with maxps, whose NaN and zero behaviour must
+/// be the rule's).
 /// </summary>
 public sealed class MaxPoolPathTests
 {
@@ -17,7 +18,10 @@ public sealed class MaxPoolPathTests
     private static readonly int[] Widths = [64, 32, 16, 8, 4, 0];
 
     private static readonly (int H, int W, int K, int Stride, int Dilation, int Pad)[] Windows =
-        [(9, 8, 3, 2, 1, 0), (7, 7, 3, 1, 1, 1), (8, 9, 2, 2, 2, 1), (6, 5, 3, 3, 1, 2), (4, 4, 2, 2, 1, 0)];
+        [(9, 8, 3, 2, 1, 0), (7, 7, 3, 1, 1, 1), (8, 9, 2, 2, 2, 1), (6, 5, 3, 3, 1, 2), (4, 4, 2, 2, 1, 0),
+         // 3×3 windows with rows of several interior pixels between border ones (the unrolled interior run), and a 3×3
+         // dilated window (nine taps that are not adjacent).
+         (12, 15, 3, 2, 1, 1), (11, 13, 3, 1, 2, 1)];
 
     /// <summary>The definition, pooled value by value (shared with <see cref="MaxPoolKernelTests"/>).</summary>
     private static T[] Expected<T>(T[] x, int n, int h, int w, int c, int oh, int ow, int k, int stride, int dilation, int pad, T lowest)

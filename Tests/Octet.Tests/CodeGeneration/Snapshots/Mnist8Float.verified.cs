@@ -135,7 +135,7 @@ public sealed partial class Mnist8Float
         Span<float> y = Arena<float>(0, 6272);
         // Relu 'ReLU32' is fused: outputs are clamped at 0 as they are stored (it works in place on this output).
         // 1 input channel(s): im2col rows would be copies of 5 floats per kernel row, costlier than the multiply-adds,
-        // so the kernel reads the input in place (taps in padding skipped) against a vector of the filters' weights per tap.
+        // so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.
         global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 28, 28, 1, w, 8, 5, 5, 1, 1, 1, 1, 2, 2, bias, 0f, float.PositiveInfinity, y, 28, 28);
     }
 

@@ -43,7 +43,6 @@ public sealed partial class MobilenetV3SmallExcerptFloat
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
-    private readonly global::Octet.Runtime.FloatPanelGemm.PackedWeights _op1PackedWeights;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -68,7 +67,6 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         weights.RequireLength(WeightsBytes, "mobilenet_v3_small_excerpt");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
-        _op1PackedWeights = global::Octet.Runtime.FloatPanelGemm.Pack(Weights<float>(0, 432), 27, 16);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -135,15 +133,9 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         ReadOnlySpan<float> w = Weights<float>(0, 432);
         ReadOnlySpan<float> bias = Constant__536;
         Span<float> y = Arena<float>(0, 200704);
-        // im2col rows of up to 2427 output pixels at a time (27 floats each: kernel rows × taps × channels, the OHWI order).
-        Span<float> patch = global::Octet.Runtime.FloatScratch.Get(65529);
-        for (int q0 = 0; q0 < 12544; q0 += 2427)
-        {
-            int count = Math.Min(2427, 12544 - q0);
-            global::Octet.Runtime.FloatIm2Col.GatherNhwc(x, 224, 224, 3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, q0, count, patch);
-            // The filters ([16][27]) were packed into the kernel's panels once, by the constructor (_op1PackedWeights).
-            global::Octet.Runtime.FloatPanelGemm.Multiply(patch, 27, count, _op1PackedWeights, bias, float.NegativeInfinity, float.PositiveInfinity, y.Slice(q0 * 16, count * 16), 16, accumulate: false);
-        }
+        // 3 input channel(s): im2col rows would be copies of 9 floats per kernel row, costlier than the multiply-adds,
+        // so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.
+        global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 224, 224, 3, w, 16, 3, 3, 2, 2, 1, 1, 1, 1, bias, float.NegativeInfinity, float.PositiveInfinity, y, 112, 112);
     }
 
     // Op 2: octet.Relayout "534__rowmajor__relayout"
