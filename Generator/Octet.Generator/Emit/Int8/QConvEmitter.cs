@@ -400,22 +400,7 @@ namespace Octet.Generator.Emit.Int8
                 WriteHeader($"Matrix product: each output pixel's window is one row of {s.K} taps ordered [kh][kw][c] like an OHWI weight row; " +
                             $"weights are packed {np} channels at a time for Int8Gemm (exact int8 dot products on AVX-VNNI), pixels go {step} at a time.");
                 string tx = XType;
-                if (!HasWeightZeroPoints) _requantization.DeclareRowConstants(_code);
-                var panels = GemmPanels.Declare(_context, _code, s.M, s.K, np, kp, _x.ElementType == "int8", _context.Span(_w));
-                _code.Line(fused
-                    ? $"// Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form."
-                    : $"// The int32 products of a block of pixels, requantized a block at a time.");
-                _code.Line($"{Int8Code.Span}<int> products = stackalloc int[{rows * np}];");
-                if (!direct)
-                {
-                    _code.Line($"// Patch rows are {kp} long (a multiple of 4); the {kp - s.K} values past the window stay 0 and meet zero weights.");
-                    _code.Line($"{Int8Code.Span}<{tx}> patches = stackalloc {tx}[{rows * kp}];");
-                    _code.Line("patches.Clear();");
-                    var wd = s.Window;
-                    _code.Line("// The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.");
-                    _code.Line($"var window = new {Int8Code.Runtime}PatchWindow({s.H}, {s.W}, {s.C}, {s.KH}, {s.KW}, {wd.Strides[0]}, {wd.Strides[1]}, " +
-                               $"{wd.PadBegin[0]}, {wd.PadBegin[1]}, {wd.Dilations[0]}, {wd.Dilations[1]}, {s.OH}, {s.OW});");
-                }
+                var panels = DeclareGemmBuffers(np, rows, kp, fused, gathered: !direct);
                 string channelCount = s.M % np == 0 ? $"const int channels = {np};" : $"int channels = global::System.Math.Min({np}, {s.M} - m0);";
                 if (units == null)
                 {
@@ -467,6 +452,31 @@ namespace Octet.Generator.Emit.Int8
             }
 
             /// <summary>
+            /// The GEMM forms' declarations: the requantization constants, the weight panels, the int32 products' scratch
+            /// and, when the windows are <paramref name="gathered"/>, the patch rows and the window geometry.
+            /// </summary>
+            private GemmPanels DeclareGemmBuffers(int np, int rows, int kp, bool fused, bool gathered)
+            {
+                var s = _s;
+                string tx = XType;
+                if (!HasWeightZeroPoints) _requantization.DeclareRowConstants(_code);
+                var panels = GemmPanels.Declare(_context, _code, s.M, s.K, np, kp, _x.ElementType == "int8", _context.Span(_w));
+                _code.Line(fused
+                    ? $"// Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form."
+                    : $"// The int32 products of a block of pixels, requantized a block at a time.");
+                _code.Line($"{Int8Code.Span}<int> products = stackalloc int[{rows * np}];");
+                if (!gathered) return panels;
+                _code.Line($"// Patch rows are {kp} long (a multiple of 4); the {kp - s.K} values past the window stay 0 and meet zero weights.");
+                _code.Line($"{Int8Code.Span}<{tx}> patches = stackalloc {tx}[{rows * kp}];");
+                _code.Line("patches.Clear();");
+                var wd = s.Window;
+                _code.Line("// The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.");
+                _code.Line($"var window = new {Int8Code.Runtime}PatchWindow({s.H}, {s.W}, {s.C}, {s.KH}, {s.KW}, {wd.Strides[0]}, {wd.Strides[1]}, " +
+                           $"{wd.PadBegin[0]}, {wd.PadBegin[1]}, {wd.Dilations[0]}, {wd.Dilations[1]}, {s.OH}, {s.OW});");
+                return panels;
+            }
+
+            /// <summary>
             /// The product of one block of <c>count</c> rows (<paramref name="rowsSpan"/>) with the panel at <c>m0</c>
             /// (<c>channels</c> output channels), requantized into <c>y</c>: fused in registers, or through <c>products</c>.
             /// </summary>
@@ -515,19 +525,7 @@ namespace Octet.Generator.Emit.Int8
                             $"pixels go {rows} at a time, their rows gathered once and multiplied by every panel of {np} channels " +
                             "(weights packed for Int8Gemm, exact int8 dot products on AVX-VNNI).");
                 string tx = XType;
-                if (!HasWeightZeroPoints) _requantization.DeclareRowConstants(_code);
-                var panels = GemmPanels.Declare(_context, _code, s.M, s.K, np, kp, _x.ElementType == "int8", _context.Span(_w));
-                _code.Line(fused
-                    ? $"// Int8Gemm requantizes in registers; the int32 products go through this scratch only on CPUs without its fused form."
-                    : $"// The int32 products of a block of pixels, requantized a block at a time.");
-                _code.Line($"{Int8Code.Span}<int> products = stackalloc int[{rows * np}];");
-                _code.Line($"// Patch rows are {kp} long (a multiple of 4); the {kp - s.K} values past the window stay 0 and meet zero weights.");
-                _code.Line($"{Int8Code.Span}<{tx}> patches = stackalloc {tx}[{rows * kp}];");
-                _code.Line("patches.Clear();");
-                var wd = s.Window;
-                _code.Line("// The window geometry for PatchRows, which gathers each pixel's taps in [kh][kw][c] order, x_zero_point in the padding.");
-                _code.Line($"var window = new {Int8Code.Runtime}PatchWindow({s.H}, {s.W}, {s.C}, {s.KH}, {s.KW}, {wd.Strides[0]}, {wd.Strides[1]}, " +
-                           $"{wd.PadBegin[0]}, {wd.PadBegin[1]}, {wd.Dilations[0]}, {wd.Dilations[1]}, {s.OH}, {s.OW});");
+                var panels = DeclareGemmBuffers(np, rows, kp, fused, gathered: true);
                 if (units == null)
                 {
                     _code.Open($"for (int p0 = 0; p0 < {pixels}; p0 += {rows})");
