@@ -57,12 +57,13 @@ public static partial class Int8Gemm
 
     /// <summary>
     /// Depth from which int8 (signed) rows go to the 64-bit epilogue even where the high-word one applies. Both give the
-    /// same integers; measured in one process (min of batches of 20 calls, 60 rows × 64–96 channels, alternating, on the
-    /// Zen 5 of docs/performance.md), the high-word kernel was 8–18 % slower for int8 rows at depths 96–576 (11.4 against
-    /// 9.8 µs at 320, 19.9 against 17.0 at 576) and 5–10 % faster below 64; for uint8 rows it was as fast or faster at
-    /// every depth from 16 to 576. The difference is in the product loop, not the epilogue: the JIT keeps most of the
-    /// 12 accumulators in registers 16–31 and moves each one down and back around every VEX-encoded <c>vpdpbusd</c>
-    /// (registers 0–15 only), and it does so more in the int8-row instantiation of the high-word kernel.
+    /// same integers; measured in one process (min of batches of 20 calls, 60 rows × 64–96 channels, on the Zen 5 of
+    /// docs/performance.md), the high-word kernel was 8–18 % slower for int8 rows at depths 320–576 (11.4 against 9.8 µs
+    /// at 320, 19.9 against 17.0 at 576; after <see cref="Join"/> removed a false dependency, still 10.2 against 9.5 and
+    /// 18.2 against 16.1), level at 96–144, and faster below 96; for uint8 rows it was as fast or faster at every depth
+    /// from 16 to 576. The difference is in the product loop, not the epilogue: the JIT keeps most of the 12 accumulators
+    /// in registers 16–31 and moves each one down and back around every VEX-encoded <c>vpdpbusd</c> (registers 0–15
+    /// only), and more so in the int8-row instantiation of the high-word kernel.
     /// </summary>
     internal const int HighWordMaxSignedDepth = 96;
 
@@ -221,9 +222,7 @@ public static partial class Int8Gemm
                     for (; r < chunk; r++)
                     {
                         ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
-                        Vector256<int> c0 = default;
-                        for (int g = 0; g < groups; g++)
-                            c0 = Dot(c0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4))), signed);
+                        var c0 = DotRow(ref a0, ref w0, groups, signed, default);
                         StoreRequantizedLow(ref Unsafe.Add(ref po, (r0 + r) * outputStride + j0), c0, corrections[r], bias0, m0, round0, shift0, zp, low, high, live);
                     }
                     continue;
@@ -273,12 +272,7 @@ public static partial class Int8Gemm
                 {
                     ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
                     Vector256<int> c00 = default, c01 = default;
-                    for (int g = 0; g < groups; g++)
-                    {
-                        var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
-                        c00 = Dot(c00, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), x0, signed);
-                        c01 = Dot(c01, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32)), x0, signed);
-                    }
+                    DotRow(ref a0, ref w0, ref w1, groups, signed, ref c00, ref c01);
                     StoreRequantized(ref Unsafe.Add(ref po, (r0 + r) * outputStride + j0), c00, c01, corrections[r], bias0, bias1,
                         m0, m1, round0, round1, shift0, shift1, zp, low, high, live);
                 }

@@ -156,9 +156,7 @@ public static partial class Int8Gemm
                     for (; r < chunk; r++)
                     {
                         ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
-                        Vector256<int> c0 = bias0;
-                        for (int g = 0; g < groups; g++)
-                            c0 = Dot(c0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4))), signed);
+                        var c0 = DotRow(ref a0, ref w0, groups, signed, bias0);
                         var bytes = RequantizeHighWord(Corrected(c0, c0, corrections, r, r, signed), mEven, mOdd, gather, offset, shift, low, high);
                         StoreLow(ref Unsafe.Add(ref po, (r0 + r) * outputStride + j0), bytes, live);
                     }
@@ -209,12 +207,7 @@ public static partial class Int8Gemm
                 {
                     ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
                     Vector256<int> c00 = bias0, c01 = bias1;
-                    for (int g = 0; g < groups; g++)
-                    {
-                        var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
-                        c00 = Dot(c00, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), x0, signed);
-                        c01 = Dot(c01, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32)), x0, signed);
-                    }
+                    DotRow(ref a0, ref w0, ref w1, groups, signed, ref c00, ref c01);
                     StoreSixteen(ref Unsafe.Add(ref po, (r0 + r) * outputStride + j0), Corrected(c00, c01, corrections, r, signed),
                         mEven, mOdd, gather, offset, shift, low, high, live);
                 }
@@ -250,7 +243,7 @@ public static partial class Int8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Corrected(Vector256<int> low, Vector256<int> high, Span<int> corrections, int row, bool signed)
     {
-        var sums = Vector512.Create(low, high);
+        var sums = Join(low, high);
         return signed ? sums - Vector512.Create(corrections[row]) : sums;
     }
 
@@ -258,9 +251,17 @@ public static partial class Int8Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Corrected(Vector256<int> first, Vector256<int> second, Span<int> corrections, int firstRow, int secondRow, bool signed)
     {
-        var sums = Vector512.Create(first, second);
+        var sums = Join(first, second);
         return signed ? sums - Vector512.Create(Vector256.Create(corrections[firstRow]), Vector256.Create(corrections[secondRow])) : sums;
     }
+
+    /// <summary>
+    /// <paramref name="low"/> and <paramref name="high"/> as one register: <paramref name="low"/>'s register widened (no
+    /// instruction) and <paramref name="high"/> inserted. The JIT compiles <c>Vector512.Create(low, high)</c> as two inserts
+    /// into a register holding an older value, which ties each tile's epilogue to the previous one (a false dependency).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> Join(Vector256<int> low, Vector256<int> high) => low.ToVector512Unsafe().WithUpper(high);
 
     /// <summary>16 accumulators requantized by the high-word epilogue (see the class summary), as 16 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -221,12 +221,7 @@ public static partial class Int8Gemm
                 {
                     ref byte a0 = ref Unsafe.Add(ref pa, (r0 + r) * rowStride);
                     Vector256<int> c00 = default, c01 = default;
-                    for (int g = 0; g < groups; g++)
-                    {
-                        var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
-                        c00 = Dot(c00, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), x0, signed);
-                        c01 = Dot(c01, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32)), x0, signed);
-                    }
+                    DotRow(ref a0, ref w0, ref w1, groups, signed, ref c00, ref c01);
                     Store(ref Unsafe.Add(ref pr, (r0 + r) * resultStride + j0), c00, c01, corrections[r], live);
                 }
             }
@@ -491,6 +486,61 @@ public static partial class Int8Gemm
         signedActivations
             ? AvxVnni.MultiplyWideningAndAdd(sum, weights, activations.AsSByte())
             : AvxVnni.MultiplyWideningAndAdd(sum, activations.AsByte(), weights.AsSByte());
+
+    /// <summary>
+    /// One activation row against a 16-channel block (weight streams <paramref name="w0"/> and <paramref name="w1"/>, 8
+    /// channels each), added to <paramref name="c0"/> and <paramref name="c1"/>. A single row has no other rows to
+    /// interleave, and one dependent <c>vpdpbusd</c> chain per vector would wait on the instruction's latency at every
+    /// group: the depth is dealt to four chains per vector (groups g, g + 1, g + 2, g + 3) and summed at the end, which
+    /// is the same wrapping int32 sum in another order (M = 1 products: QGemm on one row, the last rows of a tile).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotRow(ref byte a0, ref byte w0, ref byte w1, int groups, bool signed, ref Vector256<int> c0, ref Vector256<int> c1)
+    {
+        Vector256<int> p0 = c0, p1 = c1, q0 = default, q1 = default, s0 = default, s1 = default, t0 = default, t1 = default;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4)
+        {
+            var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
+            var x1 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4 + 4)));
+            var x2 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4 + 8)));
+            var x3 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4 + 12)));
+            p0 = Dot(p0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), x0, signed);
+            p1 = Dot(p1, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32)), x0, signed);
+            q0 = Dot(q0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32 + 32)), x1, signed);
+            q1 = Dot(q1, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32 + 32)), x1, signed);
+            s0 = Dot(s0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32 + 64)), x2, signed);
+            s1 = Dot(s1, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32 + 64)), x2, signed);
+            t0 = Dot(t0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32 + 96)), x3, signed);
+            t1 = Dot(t1, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32 + 96)), x3, signed);
+        }
+        for (; g < groups; g++)
+        {
+            var x0 = Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4)));
+            p0 = Dot(p0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), x0, signed);
+            p1 = Dot(p1, Vector256.LoadUnsafe(ref w1, (nuint)(g * 32)), x0, signed);
+        }
+        c0 = (p0 + q0) + (s0 + t0);
+        c1 = (p1 + q1) + (s1 + t1);
+    }
+
+    /// <summary>As the two-stream <see cref="DotRow(ref byte, ref byte, ref byte, int, bool, ref Vector256{int}, ref Vector256{int})"/>, for a last block of 8 channels or fewer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotRow(ref byte a0, ref byte w0, int groups, bool signed, Vector256<int> c0)
+    {
+        Vector256<int> p0 = c0, q0 = default, s0 = default, t0 = default;
+        int g = 0;
+        for (; g + 4 <= groups; g += 4)
+        {
+            p0 = Dot(p0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4))), signed);
+            q0 = Dot(q0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32 + 32)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4 + 4))), signed);
+            s0 = Dot(s0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32 + 64)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4 + 8))), signed);
+            t0 = Dot(t0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32 + 96)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4 + 12))), signed);
+        }
+        for (; g < groups; g++)
+            p0 = Dot(p0, Vector256.LoadUnsafe(ref w0, (nuint)(g * 32)), Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref a0, g * 4))), signed);
+        return (p0 + q0) + (s0 + t0);
+    }
 
     /// <summary>Stores the first <paramref name="live"/> of 16 channels minus the row's correction (the rest are padding).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -588,13 +588,13 @@ public static class NarrowConvolution
             ref byte o = ref Unsafe.Add(ref output, ow * stride);
             if (highWord)
             {
-                StorePair(ref o, Int8Gemm.RequantizeHighWord(Vector512.Create(c00, c01), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
+                StorePair(ref o, Int8Gemm.RequantizeHighWord(Int8Gemm.Join(c00, c01), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
                 o = ref Unsafe.Add(ref o, stride);
-                StorePair(ref o, Int8Gemm.RequantizeHighWord(Vector512.Create(c10, c11), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
+                StorePair(ref o, Int8Gemm.RequantizeHighWord(Int8Gemm.Join(c10, c11), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
                 o = ref Unsafe.Add(ref o, stride);
-                StorePair(ref o, Int8Gemm.RequantizeHighWord(Vector512.Create(c20, c21), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
+                StorePair(ref o, Int8Gemm.RequantizeHighWord(Int8Gemm.Join(c20, c21), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
                 o = ref Unsafe.Add(ref o, stride);
-                StorePair(ref o, Int8Gemm.RequantizeHighWord(Vector512.Create(c30, c31), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
+                StorePair(ref o, Int8Gemm.RequantizeHighWord(Int8Gemm.Join(c30, c31), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
                 continue;
             }
             Unsafe.WriteUnaligned(ref o, Requantize8(c00, k0, limits));
@@ -630,7 +630,7 @@ public static class NarrowConvolution
             ref byte o = ref Unsafe.Add(ref output, ow * stride);
             if (highWord)
             {
-                StorePair(ref o, Int8Gemm.RequantizeHighWord(Vector512.Create(c0, c1), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
+                StorePair(ref o, Int8Gemm.RequantizeHighWord(Int8Gemm.Join(c0, c1), mEven, mOdd, gather, offset, shift, limits.Low32, limits.High32), live1);
                 continue;
             }
             Unsafe.WriteUnaligned(ref o, Requantize8(c0, k0, limits));

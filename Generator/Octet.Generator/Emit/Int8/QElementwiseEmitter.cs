@@ -157,6 +157,23 @@ namespace Octet.Generator.Emit.Int8
             var (bMultiplier, bShift) = Rescale(context, "b_multiplier", "b_shift");
             // The 256-entry rescaling tables need 8-bit operands, and RescaledAdd writes 8-bit outputs.
             bool eightBit = Int8Code.IsEightBit(inputs[0].ElementType) && Int8Code.IsEightBit(inputs[1].ElementType) && Int8Code.IsEightBit(y.ElementType);
+            if (loops.IsFlat && eightBit && context.CanPrepare)
+            {
+                string Signed(PlanTensor t) => t.ElementType == "int8" ? "true" : "false";
+                string tables = context.Prepare($"{Int8Code.Runtime}RescaledAddTables", "AddTables",
+                    $"{Int8Code.Runtime}RescaledAddTables.Create({Signed(inputs[0])}, {aZeroPoint}, {aMultiplier}, {aShift}, " +
+                    $"{Signed(inputs[1])}, {bZeroPoint}, {bMultiplier}, {bShift}, {leftShift})");
+                return code =>
+                {
+                    code.Line($"// QAdd (fixed-point): {Operands(inputs, y)}; both operands shifted left by {leftShift} and rescaled to a common");
+                    code.Line($"// fine scale in integers, summed, then {requantization.Describe()}.");
+                    code.Line("// Each operand's rescaled value is a function of its 8-bit value: the constructor tabulates both for the 256 values");
+                    code.Line("// (MultiplyByFixedPoint((v − zp) << left_shift, M0, shift)); RescaledAdd adds and requantizes them (SIMD).");
+                    string types = string.Join(", ", new[] { inputs[0], inputs[1], y }.Select(t => OpEmitContext.ClrType(t.ElementType)));
+                    code.Line($"{Int8Code.Runtime}RescaledAdd.FixedPoint<{types}>(a, b, {tables}, {requantization.Multipliers[0]}, {requantization.Shifts[0]}, " +
+                              $"{requantization.ZeroPoint}, {requantization.ClampMin}, {requantization.ClampMax}, y);");
+                };
+            }
             if (loops.IsFlat && eightBit)
                 return code =>
                 {

@@ -20,6 +20,9 @@ public sealed class Int8GemmRequantizeTests
         // Pairs of rows in a last 8-channel block with a single row left over; more rows than the high-word kernel's
         // int8 correction chunk (240); mobilenetv3's 24 → 144 expansion with a partial last tile.
         (19, 24, 24), (301, 16, 40), (63, 24, 144),
+        // Single rows (M = 1: the depth dealt to four chains) with a depth that is not a multiple of 16, a last block of
+        // 8 channels, and a GEMV of mobilenetv3's classifier depth.
+        (1, 1280, 40), (1, 37, 8), (7, 101, 24),
     ];
 
     private sealed record Case(string Name, int[] Multipliers, int[] Shifts, int[] Bias, int ZeroPoint, int Min, int Max);

@@ -18,6 +18,8 @@ public sealed class Int8GemmTests
     private static readonly (int Rows, int Depth, int Channels)[] Shapes =
     [
         (1, 1, 1), (5, 3, 7), (6, 16, 16), (13, 27, 64), (7, 61, 37), (70, 64, 33), (131, 144, 18), (12, 512, 40),
+        // Single rows (M = 1) deep enough for the four-chain loop, with remainders, and a last block of 8 channels.
+        (1, 1280, 40), (1, 37, 8), (7, 101, 24),
     ];
 
     /// <summary>Activation and weight fillers, adversarial ones first.</summary>

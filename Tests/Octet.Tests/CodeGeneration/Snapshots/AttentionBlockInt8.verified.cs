@@ -56,12 +56,15 @@ public sealed partial class AttentionBlockInt8
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
     private readonly byte[] _op1NarrowWeights;
+    private readonly global::Octet.Runtime.Int8.RescaledAddTables _op6AddTables;
     private readonly byte[] _op9Panels;
     private readonly byte[] _op12Panels;
     private readonly byte[] _op15Panels;
     private readonly byte[] _op30Panels;
+    private readonly global::Octet.Runtime.Int8.RescaledAddTables _op32AddTables;
     private readonly byte[] _op35Panels;
     private readonly byte[] _op39Panels;
+    private readonly global::Octet.Runtime.Int8.RescaledAddTables _op41AddTables;
     private readonly byte[] _op44Panels;
 
     /// <summary>
@@ -88,12 +91,15 @@ public sealed partial class AttentionBlockInt8
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
         _op1NarrowWeights = global::Octet.Runtime.Int8.NarrowConvolution.PackWeights(Weights<sbyte>(0, 384), 8, new global::Octet.Runtime.Int8.PatchWindow(8, 8, 3, 4, 4, 4, 4, 0, 0, 1, 1, 2, 2), true);
+        _op6AddTables = global::Octet.Runtime.Int8.RescaledAddTables.Create(true, -12, 1073741824, 0, true, -4, 1135932173, -2, 20);
         _op9Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_q_weight_quantized, 8, 8, 16, true);
         _op12Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_k_weight_quantized, 8, 8, 16, true);
         _op15Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_v_weight_quantized, 8, 8, 16, true);
         _op30Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_proj_weight_quantized, 8, 8, 16, true);
+        _op32AddTables = global::Octet.Runtime.Int8.RescaledAddTables.Create(true, -7, 1073741824, 0, true, 15, 1347422671, -2, 20);
         _op35Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_fc1_weight_quantized, 8, 16, 16, true);
         _op39Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_block0_fc2_weight_quantized, 16, 8, 16, true);
+        _op41AddTables = global::Octet.Runtime.Int8.RescaledAddTables.Create(true, -13, 1073741824, 0, true, -2, 1587925850, -2, 20);
         _op44Panels = global::Octet.Runtime.Int8.Int8Gemm.PackPanels(Constant_head_weight_quantized_kn, 8, 3, 16, true);
     }
 
@@ -328,16 +334,9 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(256, 40);
             // QAdd (fixed-point): [1,5,8] rowmajor int8 and [1,5,8] rowmajor int8 -> [1,5,8] rowmajor int8; both operands shifted left by 20 and rescaled to a common
             // fine scale in integers, summed, then fixed-point requantization to int8 (M0 1849039636, shift -19, y_zero_point -7, clamp [-128, 127]).
-            // Each operand's rescaled value is a function of its 8-bit value: tabulate both for the 256 values
-            // (entry k for the k-th smallest value: k − 128 for int8, k for uint8), then add and requantize a block at a time (SIMD).
-            global::System.Span<int> aTable = stackalloc int[256];
-            global::System.Span<int> bTable = stackalloc int[256];
-            for (int k = 0; k < 256; k++)
-            {
-                aTable[k] = global::Octet.Runtime.Int8.FixedPoint.MultiplyByFixedPoint((k - 128 + 12) << 20, 1073741824, 0);
-                bTable[k] = global::Octet.Runtime.Int8.FixedPoint.MultiplyByFixedPoint((k - 128 + 4) << 20, 1135932173, -2);
-            }
-            global::Octet.Runtime.Int8.RescaledAdd.FixedPoint<sbyte, sbyte, sbyte>(a, b, aTable, bTable, 1849039636, -19, -7, -128, 127, y);
+            // Each operand's rescaled value is a function of its 8-bit value: the constructor tabulates both for the 256 values
+            // (MultiplyByFixedPoint((v − zp) << left_shift, M0, shift)); RescaledAdd adds and requantizes them (SIMD).
+            global::Octet.Runtime.Int8.RescaledAdd.FixedPoint<sbyte, sbyte, sbyte>(a, b, _op6AddTables, 1849039636, -19, -7, -128, 127, y);
         }
     }
 
@@ -917,16 +916,9 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(256, 40);
             // QAdd (fixed-point): [1,5,8] rowmajor int8 and [1,5,8] rowmajor int8 -> [1,5,8] rowmajor int8; both operands shifted left by 20 and rescaled to a common
             // fine scale in integers, summed, then fixed-point requantization to int8 (M0 1110540813, shift -18, y_zero_point -13, clamp [-128, 127]).
-            // Each operand's rescaled value is a function of its 8-bit value: tabulate both for the 256 values
-            // (entry k for the k-th smallest value: k − 128 for int8, k for uint8), then add and requantize a block at a time (SIMD).
-            global::System.Span<int> aTable = stackalloc int[256];
-            global::System.Span<int> bTable = stackalloc int[256];
-            for (int k = 0; k < 256; k++)
-            {
-                aTable[k] = global::Octet.Runtime.Int8.FixedPoint.MultiplyByFixedPoint((k - 128 + 7) << 20, 1073741824, 0);
-                bTable[k] = global::Octet.Runtime.Int8.FixedPoint.MultiplyByFixedPoint((k - 128 - 15) << 20, 1347422671, -2);
-            }
-            global::Octet.Runtime.Int8.RescaledAdd.FixedPoint<sbyte, sbyte, sbyte>(a, b, aTable, bTable, 1110540813, -18, -13, -128, 127, y);
+            // Each operand's rescaled value is a function of its 8-bit value: the constructor tabulates both for the 256 values
+            // (MultiplyByFixedPoint((v − zp) << left_shift, M0, shift)); RescaledAdd adds and requantizes them (SIMD).
+            global::Octet.Runtime.Int8.RescaledAdd.FixedPoint<sbyte, sbyte, sbyte>(a, b, _op32AddTables, 1110540813, -18, -13, -128, 127, y);
         }
     }
 
@@ -1142,16 +1134,9 @@ public sealed partial class AttentionBlockInt8
             var y = Arena<sbyte>(256, 40);
             // QAdd (fixed-point): [1,5,8] rowmajor int8 and [1,5,8] rowmajor int8 -> [1,5,8] rowmajor int8; both operands shifted left by 20 and rescaled to a common
             // fine scale in integers, summed, then fixed-point requantization to int8 (M0 2122144003, shift -19, y_zero_point -15, clamp [-128, 127]).
-            // Each operand's rescaled value is a function of its 8-bit value: tabulate both for the 256 values
-            // (entry k for the k-th smallest value: k − 128 for int8, k for uint8), then add and requantize a block at a time (SIMD).
-            global::System.Span<int> aTable = stackalloc int[256];
-            global::System.Span<int> bTable = stackalloc int[256];
-            for (int k = 0; k < 256; k++)
-            {
-                aTable[k] = global::Octet.Runtime.Int8.FixedPoint.MultiplyByFixedPoint((k - 128 + 13) << 20, 1073741824, 0);
-                bTable[k] = global::Octet.Runtime.Int8.FixedPoint.MultiplyByFixedPoint((k - 128 + 2) << 20, 1587925850, -2);
-            }
-            global::Octet.Runtime.Int8.RescaledAdd.FixedPoint<sbyte, sbyte, sbyte>(a, b, aTable, bTable, 2122144003, -19, -15, -128, 127, y);
+            // Each operand's rescaled value is a function of its 8-bit value: the constructor tabulates both for the 256 values
+            // (MultiplyByFixedPoint((v − zp) << left_shift, M0, shift)); RescaledAdd adds and requantizes them (SIMD).
+            global::Octet.Runtime.Int8.RescaledAdd.FixedPoint<sbyte, sbyte, sbyte>(a, b, _op41AddTables, 2122144003, -19, -15, -128, 127, y);
         }
     }
 
