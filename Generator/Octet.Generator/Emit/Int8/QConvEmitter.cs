@@ -100,8 +100,12 @@ namespace Octet.Generator.Emit.Int8
                 }
                 var bands = narrow ? NarrowBands.For(shape, split) : null;
                 bool patchMajor = gemm != null && PatchMajor(context, shape, gemm, pointwise, runtimeFold);
+                // Pixel-major units where the activations a layer reads and writes outweigh its weights (see GemmUnits): then
+                // keeping each participant's pixels on its own core saves more than each core reading every panel costs.
+                long activationBytes = (long)n * h * wd * c + (long)n * window.Output[0] * window.Output[1] * m;
+                bool pixelMajor = context.CanPrepare && activationBytes >= (long)m * shape.K;
                 var units = split && !narrow
-                    ? patchMajor ? GemmUnits.ForPatchMajor(shape.N * shape.OH * shape.OW, gemm!) : GemmUnits.For(shape.N * shape.OH * shape.OW, shape.M, gemm!)
+                    ? patchMajor ? GemmUnits.ForPatchMajor(shape.N * shape.OH * shape.OW, gemm!) : GemmUnits.For(shape.N * shape.OH * shape.OW, shape.M, gemm!, pixelMajor)
                     : null;
                 int unitCount = bands != null ? bands.Units : units?.Count ?? 0;
                 var kernel = new ConvKernel(context, split ? context.SplitIntoUnits(unitCount) : code, x, w, b, y, shape,
@@ -161,13 +165,19 @@ namespace Octet.Generator.Emit.Int8
             pointwise && s.Window.Strides[0] == 1 && s.Window.Strides[1] == 1 && s.K % 4 == 0;
 
         /// <summary>
-        /// How a GEMM convolution splits into work units: unit u is panel u / <see cref="Groups"/> of output channels over
-        /// pixel group u % <see cref="Groups"/> (pixel blocks spread evenly over the groups). Panel-major order, so a
-        /// contiguous range of units packs each panel once.
+        /// How a GEMM convolution splits into work units (the patch-major order aside, <see cref="ForPatchMajor"/>): panels of
+        /// output channels × groups of pixels (pixel blocks spread evenly over the <see cref="Groups"/>). Panel-major by default — unit u is panel u / <see cref="Groups"/> over pixel
+        /// group u % <see cref="Groups"/>, so a contiguous range of units reaches each panel once and a participant's share
+        /// of the units (WorkerTeam gives each the same contiguous share every time) reads only its panels' weights.
+        /// <see cref="PixelMajor"/> — unit u is pixel group u / <see cref="Panels"/>, panel u % <see cref="Panels"/> —
+        /// gives each participant a contiguous range of pixels instead, all channels of them: the layers before and after
+        /// (depthwise row bands, QAdd value ranges, single-panel convolutions) split by pixels too, so each participant
+        /// then reads the activations it wrote itself rather than half of them from the other core's cache.
         /// </summary>
         internal sealed class GemmUnits
         {
-            public int Groups, PixelBlocks, Count;
+            public int Groups, PixelBlocks, Panels, Count;
+            public bool PixelMajor;
 
             /// <summary>
             /// Units of the patch-major order (<see cref="ConvKernel.WriteGemmPatchMajor"/>): unit u is pixel group u, every
@@ -195,12 +205,12 @@ namespace Octet.Generator.Emit.Int8
             /// <summary>Int8Gemm.RowBlock.</summary>
             private const int RowBlock = 6;
 
-            public static GemmUnits For(int pixels, int channels, GemmBlocking blocking)
+            public static GemmUnits For(int pixels, int channels, GemmBlocking blocking, bool pixelMajor = false)
             {
                 int panels = (channels + blocking.Channels - 1) / blocking.Channels;
                 int pixelBlocks = (pixels + blocking.Rows - 1) / blocking.Rows;
                 int groups = Math.Max(1, Math.Min(pixelBlocks, (TargetUnits + panels - 1) / panels));
-                return new GemmUnits { Groups = groups, PixelBlocks = pixelBlocks, Count = panels * groups };
+                return new GemmUnits { Groups = groups, PixelBlocks = pixelBlocks, Panels = panels, Count = panels * groups, PixelMajor = pixelMajor && panels > 1 && groups > 1 };
             }
         }
 
@@ -421,10 +431,16 @@ namespace Octet.Generator.Emit.Int8
                 else
                 {
                     int g = units.Groups, blocks = units.PixelBlocks;
-                    _code.Line($"// Unit u: panel u / {g} of output channels over pixel group u % {g} ({blocks} blocks of {rows} pixels in {g} groups).");
+                    if (units.PixelMajor)
+                        _code.Line($"// Unit u: pixel group u / {units.Panels} ({blocks} blocks of {rows} pixels in {g} groups) through panel u % {units.Panels} " +
+                                   "of output channels, so that a range of units is a range of pixels, all their channels.");
+                    else
+                        _code.Line($"// Unit u: panel u / {g} of output channels over pixel group u % {g} ({blocks} blocks of {rows} pixels in {g} groups).");
                     panels.DeclareSharing();
                     _code.Open("for (int unit = first; unit < end; unit++)");
-                    _code.Line($"int m0 = unit / {g} * {np}, group = unit % {g};");
+                    _code.Line(units.PixelMajor
+                        ? $"int m0 = unit % {units.Panels} * {np}, group = unit / {units.Panels};"
+                        : $"int m0 = unit / {g} * {np}, group = unit % {g};");
                     _code.Line(channelCount);
                     panels.SelectShared();
                     _code.Line($"int pixelEnd = global::System.Math.Min((group + 1) * {blocks} / {g} * {rows}, {pixels});");
