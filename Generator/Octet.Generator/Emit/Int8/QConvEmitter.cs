@@ -130,7 +130,7 @@ namespace Octet.Generator.Emit.Int8
             /// <summary>Budget for the patch rows and for the int32 results of one block of pixels (bytes each).</summary>
             private const int RowBudget = 32 * 1024;
             /// <summary>Int8Gemm.ChannelBlock and Int8Gemm.RowBlock (the runtime's SIMD block sizes).</summary>
-            private const int ChannelBlock = 16, RowBlock = 6;
+            internal const int ChannelBlock = 16, RowBlock = 6;
 
             public int Channels, Rows, PaddedDepth;
 
@@ -190,9 +190,9 @@ namespace Octet.Generator.Emit.Int8
                 // Few blocks (squeezenet's 13×13 layers: 169 pixels, 4 or 5 blocks of 54–60) would share out unevenly over 2
                 // or 3 threads: then smaller blocks, 6 of them (whole 6-row tiles, at least two), so that each thread gets
                 // the same number.
-                if (pixelBlocks < 6 && pixels >= 6 * 2 * RowBlock)
+                if (pixelBlocks < 6 && pixels >= 6 * 2 * GemmBlocking.RowBlock)
                 {
-                    rows = (pixels + 6 * RowBlock - 1) / (6 * RowBlock) * RowBlock;
+                    rows = (pixels + 6 * GemmBlocking.RowBlock - 1) / (6 * GemmBlocking.RowBlock) * GemmBlocking.RowBlock;
                     pixelBlocks = (pixels + rows - 1) / rows;
                 }
                 int groups = Math.Max(1, Math.Min(pixelBlocks, TargetUnits));
@@ -201,9 +201,6 @@ namespace Octet.Generator.Emit.Int8
 
             /// <summary>Pixels per block in the patch-major order (at most the blocking's).</summary>
             public int Rows;
-
-            /// <summary>Int8Gemm.RowBlock.</summary>
-            private const int RowBlock = 6;
 
             public static GemmUnits For(int pixels, int channels, GemmBlocking blocking, bool pixelMajor = false)
             {
