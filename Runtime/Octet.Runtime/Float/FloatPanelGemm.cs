@@ -16,22 +16,53 @@ namespace Octet.Runtime;
 /// step), then is clamped (<c>x &lt; low → low</c>, then <c>x &gt; high → high</c>: NaN passes, as in
 /// <see cref="FloatActivation"/>; Relu is low = 0, high = +∞).</para>
 /// <para>The SIMD paths (Vector512, Vector256, Vector128) are an outer-product kernel, as in BLIS and MLAS: a panel
-/// of B's columns is repacked once per call ("transposed" to [K][panel width], zero-padded), then a register tile of
-/// 6 rows × 2 vectors of columns is accumulated by broadcasting one A element and doing two FMAs per row and step.
+/// of B's columns is repacked once per call, or once for all by <see cref="Pack"/> ("transposed" to [K][panel width],
+/// zero-padded), then a register tile of 6 rows × up to 4 vectors of columns (Vector512; 2 vectors for Vector256 and
+/// Vector128), or 12 rows × 1 vector for a one-vector panel, is accumulated by broadcasting one A element and doing
+/// one FMA per vector, row and step.
 /// No horizontal reduction: each lane is one output, and it adds exactly the specification's products in the
 /// specification's order with the same fused rounding. So every path gives the specification's bits; the only
 /// difference from the old dot-product kernel (<see cref="FloatGemm"/>) and from the reference executor is the
 /// summation order, which is why float tests compare with the tolerance stated on <see cref="FloatDot"/>.</para>
-/// <para>Long K is split in blocks of <see cref="KBlock"/> (so a packed panel stays in L1); a block after the first
+/// <para>Long K is split in blocks of <see cref="KBlock"/> (<see cref="PerCallPanelFloats"/> when B is packed per
+/// call), so that a panel block stays in L2 (L1); a block after the first
 /// resumes from the partial sums stored in C, which keeps the order and the bits.</para>
 /// </remarks>
-public static class FloatPanelGemm
+public static partial class FloatPanelGemm
 {
-    /// <summary>K elements per packed panel block: 2 × 16 columns × 256 × 4 bytes = 32 KB at most on the stack.</summary>
-    internal const int KBlock = 256;
+    /// <summary>
+    /// K elements per block of weights packed by <see cref="Pack"/>. A Vector512 panel block is 64 columns × 512 × 4
+    /// bytes = 128 KB: more than L1 (48 KB on Zen 5) at any useful K, so it streams from L2 (1 MB) anyway, and a
+    /// longer block saves the C round trip (load, store) of every block after the first. Measured alternating in one
+    /// process (2-core Zen 5, min of 15 batches): 169×512×1000 800 µs with 512 vs 833 µs with 256; 169×576×256
+    /// (113-row chunks) 220 vs 227 µs; 169×432×192 124 vs 128 µs. Vector256 blocks are 16 columns × 512 × 4 = 32 KB.
+    /// </summary>
+    internal const int KBlock = 512;
 
-    /// <summary>Rows of the register tile (6 rows × 2 vectors = 12 accumulators, within AVX2's 16 registers).</summary>
+    /// <summary>
+    /// Floats of one panel block when B is packed at every call (not by <see cref="Pack"/>): 32 KB, so the block just
+    /// written is still in L1 while the tiles read it (K blocks of 128 for Vector512). Measured against 512-K blocks
+    /// (128 KB) alternating in one process: 169×432×192 141 vs 151 µs, 169×576×256 251–268 vs 274 µs, 729×288×128
+    /// 256 vs 267–275 µs, 169×512×1000 880–894 vs 887–922 µs. The blocking differs from the packed weights' but not
+    /// the bits: a block after the first resumes from the sums in C, in the same order.
+    /// </summary>
+    private const int PerCallPanelFloats = 8192;
+
+    /// <summary>Rows of the register tile.</summary>
     internal const int TileRows = 6;
+
+    /// <summary>Columns of the widest panel: four vectors of 16 floats (Vector512).</summary>
+    private const int MaxPanelColumns = 64;
+
+    /// <summary>
+    /// Vectors of columns per panel (and register tile) for vectors of <paramref name="count"/> floats: 6 rows × 4
+    /// vectors = 24 accumulators, plus 4 weight vectors and a broadcast, fit AVX-512's 32 registers; AVX2 and
+    /// Vector128 have 16 registers, which 6 × 2 (12 accumulators, 2 weights, 1 broadcast) fills.
+    /// </summary>
+    private static int MaxPanelVectors(int count) => count == Vector512<float>.Count ? 4 : 2;
+
+    /// <summary>Width (floats) of a panel holding <paramref name="columns"/> columns: whole vectors, as few as hold them.</summary>
+    private static int PanelWidth(int columns, int count) => (columns + count - 1) / count * count;
 
     /// <summary>
     /// For r in [0, rows), j in [0, n): <c>c[r·ldc + j] = clamp(init + Σₚ a[r·lda + p]·b[j·k + p])</c> with init =
@@ -67,18 +98,18 @@ public static class FloatPanelGemm
         int bits = ChosenWidth(n);
         if (bits == 0) return new PackedWeights(b.Slice(0, n * k).ToArray(), k, n, 0);
         int count = bits / 32;
-        int width = 2 * count, kBlock = Math.Min(Math.Max(k, 1), KBlock);
-        // Panels in Run's order (column panels, then K blocks); a last panel of one vector or less is one vector wide.
+        int width = MaxPanelVectors(count) * count, kBlock = Math.Min(Math.Max(k, 1), KBlock);
+        // Panels in Run's order (column panels, then K blocks); a last, narrower panel has as many vectors as its columns need.
         long total = 0;
         for (int j0 = 0; j0 < n; j0 += width)
-            total += (long)k * (n - j0 <= count ? count : width);
+            total += (long)k * PanelWidth(Math.Min(width, n - j0), count);
         var panels = new float[total];
         ref float pb = ref MemoryMarshal.GetReference(b);
         int offset = 0;
         for (int j0 = 0; j0 < n; j0 += width)
         {
             int columns = Math.Min(width, n - j0);
-            int panelWidth = columns <= count ? count : width;
+            int panelWidth = PanelWidth(columns, count);
             for (int k0 = 0; k0 < k; k0 += kBlock)
             {
                 int kc = Math.Min(kBlock, k - k0);
@@ -112,7 +143,7 @@ public static class FloatPanelGemm
 
     /// <summary>
     /// <see cref="Multiply(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, float, float, Span{float}, int, bool)"/>
-    /// with B packed once by <see cref="Pack"/>: the same tiles in the same order, so the same bits.
+    /// with B packed once by <see cref="Pack"/>: the same tiles, each output's products in the same order, so the same bits.
     /// </summary>
     [SkipLocalsInit]
     public static void Multiply(ReadOnlySpan<float> a, int lda, int rows, PackedWeights b,
@@ -213,8 +244,9 @@ public static class FloatPanelGemm
     }
 
     /// <summary>
-    /// Column panels of 2 vectors outer, K blocks, then row tiles: the packed panel (≤ 32 KB) stays in L1 while A's
-    /// rows stream past it; C's tile is read (when resuming or accumulating) and written once per K block.
+    /// Column panels of up to <see cref="MaxPanelVectors"/> vectors outer, K blocks, then row tiles: the packed panel
+    /// (≤ 128 KB) stays in L2 while A's rows stream past it; C's tile is read (when resuming or accumulating) and
+    /// written once per K block.
     /// </summary>
     [SkipLocalsInit]
     // Fully optimized from the first call: a model runs each kernel a few dozen times per inference, and tiered
@@ -227,12 +259,15 @@ public static class FloatPanelGemm
         where TVec : struct
     {
         int packedOffset = 0;
-        int width = 2 * TSimd.Count;
-        int kBlock = Math.Min(Math.Max(k, 1), KBlock);
-        Span<float> panel = stackalloc float[2 * 16 * KBlock];
-        Span<float> panelBias = stackalloc float[32];
-        // Edge tiles (fewer than `width` columns left) run on this buffer, then copy their valid columns.
-        Span<float> edge = stackalloc float[TileRows * 32];
+        int count = TSimd.Count;
+        int width = MaxPanelVectors(count) * count;
+        int kBlock = Math.Min(Math.Max(k, 1), packed != null ? KBlock : PerCallPanelFloats / width);
+        // Only B packed per call needs a panel buffer.
+        Span<float> panel = packed == null ? stackalloc float[PerCallPanelFloats] : default;
+        Span<float> panelBias = stackalloc float[MaxPanelColumns];
+        // Edge tiles (the last columns do not fill whole vectors) run on this buffer, then copy their valid columns:
+        // 6 rows of up to 64 columns, or 12 rows (NarrowTile) of one vector.
+        Span<float> edge = stackalloc float[Math.Max(TileRows * MaxPanelColumns, NarrowTileRows * Vector512<float>.Count)];
         bool clamp = !(float.IsNegativeInfinity(low) && float.IsPositiveInfinity(high));
         ref float pa = ref MemoryMarshal.GetReference(a);
         ref float pb = ref MemoryMarshal.GetReference(b);
@@ -242,9 +277,9 @@ public static class FloatPanelGemm
         for (int j0 = 0; j0 < n; j0 += width)
         {
             int columns = Math.Min(width, n - j0);
-            // A last panel of one vector or less runs one-vector tiles (half the work of a padded two-vector panel).
-            bool narrow = columns <= TSimd.Count;
-            int panelWidth = narrow ? TSimd.Count : width;
+            // A last, narrower panel runs tiles of as many vectors as its columns need (no work on whole padding vectors).
+            int panelWidth = PanelWidth(columns, count);
+            int vectors = panelWidth / count;
             if (!bias.IsEmpty)
             {
                 panelBias.Clear();
@@ -265,28 +300,39 @@ public static class FloatPanelGemm
                 int init = !first || accumulate ? InitFromC : bias.IsEmpty ? InitZero : InitBias;
                 var epilogue = new Epilogue(clamp && last, low, high);
                 ref float aBlock = ref Unsafe.Add(ref pa, k0);
-                for (int r0 = 0; r0 < rows; r0 += TileRows)
+                int tileRows;
+                for (int r0 = 0; r0 < rows; r0 += tileRows)
                 {
-                    int tileRows = Math.Min(TileRows, rows - r0);
+                    // One-vector panels take 12-row tiles while 12 rows are left (NarrowTile), the rest 6-row ones.
+                    tileRows = vectors == 1 && rows - r0 >= NarrowTileRows ? NarrowTileRows : NextTileRows(rows - r0);
                     ref float aTile = ref Unsafe.Add(ref aBlock, (nint)r0 * lda);
                     ref float cTile = ref Unsafe.Add(ref pc, (nint)r0 * ldc + j0);
-                    if (columns == panelWidth)
-                    {
-                        Tile<TSimd, TVec>(tileRows, narrow, ref aTile, lda, ref pPanel, kc, ref cTile, ldc, init, panelBias, epilogue);
-                        continue;
-                    }
-                    ref float pEdge = ref MemoryMarshal.GetReference(edge);
-                    if (init == InitFromC)
+                    bool edgeTile = columns != panelWidth;
+                    if (edgeTile && init == InitFromC)
                         for (int i = 0; i < tileRows; i++)
                             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cTile, (nint)i * ldc), columns).CopyTo(edge.Slice(i * panelWidth));
-                    Tile<TSimd, TVec>(tileRows, narrow, ref aTile, lda, ref pPanel, kc, ref pEdge, panelWidth, init, panelBias, epilogue);
-                    for (int i = 0; i < tileRows; i++)
-                        edge.Slice(i * panelWidth, columns).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref cTile, (nint)i * ldc), columns));
+                    ref float cOut = ref edgeTile ? ref MemoryMarshal.GetReference(edge) : ref cTile;
+                    int ldOut = edgeTile ? panelWidth : ldc;
+                    if (tileRows == NarrowTileRows) NarrowTile<TSimd, TVec>(ref aTile, lda, ref pPanel, kc, ref cOut, ldOut, init, panelBias, epilogue);
+                    else Tile<TSimd, TVec>(tileRows, vectors, ref aTile, lda, ref pPanel, kc, ref cOut, ldOut, init, panelBias, epilogue);
+                    if (edgeTile)
+                        for (int i = 0; i < tileRows; i++)
+                            edge.Slice(i * panelWidth, columns).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref cTile, (nint)i * ldc), columns));
                 }
                 if (k == 0) break;
             }
         }
     }
+
+    /// <summary>
+    /// Rows of the next register tile when <paramref name="left"/> rows are left: <see cref="TileRows"/>, except that
+    /// 7 or 8 rows run as 4 + 3 or 4 + 4 instead of 6 + 1 or 6 + 2: a tile of one or two rows has too few independent
+    /// accumulator chains to hide the multiply-add latency. Measured alternating in one process (Vector512, packed
+    /// weights, K = 512, N = 1000): 7 rows 37.4 vs 42.4 µs, 13 rows 63.9 vs 71.0 µs, 8 rows 40.6 vs 40.3 µs (even),
+    /// 169 rows 800 vs 807 µs.
+    /// </summary>
+    private static int NextTileRows(int left) =>
+        left > TileRows && left < TileRows + 3 ? (left + 1) / 2 : Math.Min(TileRows, left);
 
     private const int InitZero = 0, InitBias = 1, InitFromC = 2;
 
@@ -355,17 +401,22 @@ public static class FloatPanelGemm
     }
 
     /// <summary>
-    /// Dispatches a row count (1–6) and a panel of one or two vectors to its specialized tile (both are types, so
+    /// Dispatches a row count (1–6) and a panel of one to four vectors to its specialized tile (both are types, so
     /// the JIT unrolls each combination on its own).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TSimd, TVec>(int tileRows, bool narrow, ref float a, int lda, ref float panel, int kc, ref float c, int ldc,
+    private static void Tile<TSimd, TVec>(int tileRows, int vectors, ref float a, int lda, ref float panel, int kc, ref float c, int ldc,
                                           int init, ReadOnlySpan<float> bias, Epilogue epilogue)
         where TSimd : struct, ISimd<TVec>
         where TVec : struct
     {
-        if (narrow) Tile<TSimd, TVec, C1>(tileRows, ref a, lda, ref panel, kc, ref c, ldc, init, bias, epilogue);
-        else Tile<TSimd, TVec, C2>(tileRows, ref a, lda, ref panel, kc, ref c, ldc, init, bias, epilogue);
+        switch (vectors)
+        {
+            case 4: Tile<TSimd, TVec, C4>(tileRows, ref a, lda, ref panel, kc, ref c, ldc, init, bias, epilogue); break;
+            case 3: Tile<TSimd, TVec, C3>(tileRows, ref a, lda, ref panel, kc, ref c, ldc, init, bias, epilogue); break;
+            case 2: Tile<TSimd, TVec, C2>(tileRows, ref a, lda, ref panel, kc, ref c, ldc, init, bias, epilogue); break;
+            default: Tile<TSimd, TVec, C1>(tileRows, ref a, lda, ref panel, kc, ref c, ldc, init, bias, epilogue); break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -387,9 +438,9 @@ public static class FloatPanelGemm
     }
 
     /// <summary>
-    /// TRows rows × TCols (1 or 2) vectors of columns: for each p, load the panel's vectors of B[·, p], broadcast
-    /// A[i, p] of each row, one FMA per row and vector. Rows and the vector beyond TRows and TCols are compiled away
-    /// (the second vector's code is written out, guarded by <c>two</c>, a JIT-time constant).
+    /// TRows rows × TCols (1–4) vectors of columns: for each p, load the panel's vectors of B[·, p], broadcast
+    /// A[i, p] of each row, one FMA per row and vector. Rows and vectors beyond TRows and TCols are compiled away
+    /// (their code is written out, guarded by JIT-time constants).
     /// </summary>
     // Fully optimized from the first call: a model runs each kernel a few dozen times per inference, and tiered
     // compilation would otherwise run the slow unoptimized code for many inferences before replacing it.
@@ -403,7 +454,7 @@ public static class FloatPanelGemm
     {
         int count = TSimd.Count;
         int rowCount = TRows.Value;
-        bool two = TCols.Value == 2;
+        int cols = TCols.Value;
         ref float a1 = ref rowCount > 1 ? ref Unsafe.Add(ref a0, lda) : ref a0;
         ref float a2 = ref rowCount > 2 ? ref Unsafe.Add(ref a1, lda) : ref a0;
         ref float a3 = ref rowCount > 3 ? ref Unsafe.Add(ref a2, lda) : ref a0;
@@ -415,61 +466,68 @@ public static class FloatPanelGemm
         ref float c4 = ref rowCount > 4 ? ref Unsafe.Add(ref c3, ldc) : ref c0;
         ref float c5 = ref rowCount > 5 ? ref Unsafe.Add(ref c4, ldc) : ref c0;
 
-        TVec s00, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default;
-        TVec s30 = default, s31 = default, s40 = default, s41 = default, s50 = default, s51 = default;
+        // s<row><vector>
+        TVec s00, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+        TVec s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
+        TVec s40 = default, s41 = default, s42 = default, s43 = default, s50 = default, s51 = default, s52 = default, s53 = default;
         if (init == InitFromC)
         {
-            s00 = TSimd.Load(ref c0, 0); if (two) s01 = TSimd.Load(ref c0, count);
-            if (rowCount > 1) { s10 = TSimd.Load(ref c1, 0); if (two) s11 = TSimd.Load(ref c1, count); }
-            if (rowCount > 2) { s20 = TSimd.Load(ref c2, 0); if (two) s21 = TSimd.Load(ref c2, count); }
-            if (rowCount > 3) { s30 = TSimd.Load(ref c3, 0); if (two) s31 = TSimd.Load(ref c3, count); }
-            if (rowCount > 4) { s40 = TSimd.Load(ref c4, 0); if (two) s41 = TSimd.Load(ref c4, count); }
-            if (rowCount > 5) { s50 = TSimd.Load(ref c5, 0); if (two) s51 = TSimd.Load(ref c5, count); }
+            s00 = TSimd.Load(ref c0, 0); if (cols > 1) s01 = TSimd.Load(ref c0, count); if (cols > 2) s02 = TSimd.Load(ref c0, 2 * count); if (cols > 3) s03 = TSimd.Load(ref c0, 3 * count);
+            if (rowCount > 1) { s10 = TSimd.Load(ref c1, 0); if (cols > 1) s11 = TSimd.Load(ref c1, count); if (cols > 2) s12 = TSimd.Load(ref c1, 2 * count); if (cols > 3) s13 = TSimd.Load(ref c1, 3 * count); }
+            if (rowCount > 2) { s20 = TSimd.Load(ref c2, 0); if (cols > 1) s21 = TSimd.Load(ref c2, count); if (cols > 2) s22 = TSimd.Load(ref c2, 2 * count); if (cols > 3) s23 = TSimd.Load(ref c2, 3 * count); }
+            if (rowCount > 3) { s30 = TSimd.Load(ref c3, 0); if (cols > 1) s31 = TSimd.Load(ref c3, count); if (cols > 2) s32 = TSimd.Load(ref c3, 2 * count); if (cols > 3) s33 = TSimd.Load(ref c3, 3 * count); }
+            if (rowCount > 4) { s40 = TSimd.Load(ref c4, 0); if (cols > 1) s41 = TSimd.Load(ref c4, count); if (cols > 2) s42 = TSimd.Load(ref c4, 2 * count); if (cols > 3) s43 = TSimd.Load(ref c4, 3 * count); }
+            if (rowCount > 5) { s50 = TSimd.Load(ref c5, 0); if (cols > 1) s51 = TSimd.Load(ref c5, count); if (cols > 2) s52 = TSimd.Load(ref c5, 2 * count); if (cols > 3) s53 = TSimd.Load(ref c5, 3 * count); }
         }
         else
         {
             ref float pBias = ref MemoryMarshal.GetReference(bias);
             // Zero or the bias: the same start for every row.
-            s00 = init == InitBias ? TSimd.Load(ref pBias, 0) : TSimd.Zero;
-            if (two) s01 = init == InitBias ? TSimd.Load(ref pBias, count) : TSimd.Zero;
-            if (rowCount > 1) { s10 = s00; s11 = s01; }
-            if (rowCount > 2) { s20 = s00; s21 = s01; }
-            if (rowCount > 3) { s30 = s00; s31 = s01; }
-            if (rowCount > 4) { s40 = s00; s41 = s01; }
-            if (rowCount > 5) { s50 = s00; s51 = s01; }
+            bool fromBias = init == InitBias;
+            s00 = fromBias ? TSimd.Load(ref pBias, 0) : TSimd.Zero;
+            if (cols > 1) s01 = fromBias ? TSimd.Load(ref pBias, count) : TSimd.Zero;
+            if (cols > 2) s02 = fromBias ? TSimd.Load(ref pBias, 2 * count) : TSimd.Zero;
+            if (cols > 3) s03 = fromBias ? TSimd.Load(ref pBias, 3 * count) : TSimd.Zero;
+            if (rowCount > 1) { s10 = s00; s11 = s01; s12 = s02; s13 = s03; }
+            if (rowCount > 2) { s20 = s00; s21 = s01; s22 = s02; s23 = s03; }
+            if (rowCount > 3) { s30 = s00; s31 = s01; s32 = s02; s33 = s03; }
+            if (rowCount > 4) { s40 = s00; s41 = s01; s42 = s02; s43 = s03; }
+            if (rowCount > 5) { s50 = s00; s51 = s01; s52 = s02; s53 = s03; }
         }
 
         ref float w = ref panel;
         for (int p = 0; p < kc; p++)
         {
-            TVec w0 = TSimd.Load(ref w, 0), w1 = two ? TSimd.Load(ref w, count) : w0;
-            w = ref Unsafe.Add(ref w, TCols.Value * count);
+            TVec w0 = TSimd.Load(ref w, 0);
+            TVec w1 = cols > 1 ? TSimd.Load(ref w, count) : w0;
+            TVec w2 = cols > 2 ? TSimd.Load(ref w, 2 * count) : w0;
+            TVec w3 = cols > 3 ? TSimd.Load(ref w, 3 * count) : w0;
+            w = ref Unsafe.Add(ref w, cols * count);
             TVec x = TSimd.Broadcast(Unsafe.Add(ref a0, p));
-            s00 = TSimd.Fma(x, w0, s00); if (two) s01 = TSimd.Fma(x, w1, s01);
-            if (rowCount > 1) { x = TSimd.Broadcast(Unsafe.Add(ref a1, p)); s10 = TSimd.Fma(x, w0, s10); if (two) s11 = TSimd.Fma(x, w1, s11); }
-            if (rowCount > 2) { x = TSimd.Broadcast(Unsafe.Add(ref a2, p)); s20 = TSimd.Fma(x, w0, s20); if (two) s21 = TSimd.Fma(x, w1, s21); }
-            if (rowCount > 3) { x = TSimd.Broadcast(Unsafe.Add(ref a3, p)); s30 = TSimd.Fma(x, w0, s30); if (two) s31 = TSimd.Fma(x, w1, s31); }
-            if (rowCount > 4) { x = TSimd.Broadcast(Unsafe.Add(ref a4, p)); s40 = TSimd.Fma(x, w0, s40); if (two) s41 = TSimd.Fma(x, w1, s41); }
-            if (rowCount > 5) { x = TSimd.Broadcast(Unsafe.Add(ref a5, p)); s50 = TSimd.Fma(x, w0, s50); if (two) s51 = TSimd.Fma(x, w1, s51); }
+            s00 = TSimd.Fma(x, w0, s00); if (cols > 1) s01 = TSimd.Fma(x, w1, s01); if (cols > 2) s02 = TSimd.Fma(x, w2, s02); if (cols > 3) s03 = TSimd.Fma(x, w3, s03);
+            if (rowCount > 1) { x = TSimd.Broadcast(Unsafe.Add(ref a1, p)); s10 = TSimd.Fma(x, w0, s10); if (cols > 1) s11 = TSimd.Fma(x, w1, s11); if (cols > 2) s12 = TSimd.Fma(x, w2, s12); if (cols > 3) s13 = TSimd.Fma(x, w3, s13); }
+            if (rowCount > 2) { x = TSimd.Broadcast(Unsafe.Add(ref a2, p)); s20 = TSimd.Fma(x, w0, s20); if (cols > 1) s21 = TSimd.Fma(x, w1, s21); if (cols > 2) s22 = TSimd.Fma(x, w2, s22); if (cols > 3) s23 = TSimd.Fma(x, w3, s23); }
+            if (rowCount > 3) { x = TSimd.Broadcast(Unsafe.Add(ref a3, p)); s30 = TSimd.Fma(x, w0, s30); if (cols > 1) s31 = TSimd.Fma(x, w1, s31); if (cols > 2) s32 = TSimd.Fma(x, w2, s32); if (cols > 3) s33 = TSimd.Fma(x, w3, s33); }
+            if (rowCount > 4) { x = TSimd.Broadcast(Unsafe.Add(ref a4, p)); s40 = TSimd.Fma(x, w0, s40); if (cols > 1) s41 = TSimd.Fma(x, w1, s41); if (cols > 2) s42 = TSimd.Fma(x, w2, s42); if (cols > 3) s43 = TSimd.Fma(x, w3, s43); }
+            if (rowCount > 5) { x = TSimd.Broadcast(Unsafe.Add(ref a5, p)); s50 = TSimd.Fma(x, w0, s50); if (cols > 1) s51 = TSimd.Fma(x, w1, s51); if (cols > 2) s52 = TSimd.Fma(x, w2, s52); if (cols > 3) s53 = TSimd.Fma(x, w3, s53); }
         }
 
         if (epilogue.Clamp)
         {
             TVec low = TSimd.Broadcast(epilogue.Low), high = TSimd.Broadcast(epilogue.High);
-            TSimd.Store(TSimd.Clamp(s00, low, high), ref c0, 0); if (two) TSimd.Store(TSimd.Clamp(s01, low, high), ref c0, count);
-            if (rowCount > 1) { TSimd.Store(TSimd.Clamp(s10, low, high), ref c1, 0); if (two) TSimd.Store(TSimd.Clamp(s11, low, high), ref c1, count); }
-            if (rowCount > 2) { TSimd.Store(TSimd.Clamp(s20, low, high), ref c2, 0); if (two) TSimd.Store(TSimd.Clamp(s21, low, high), ref c2, count); }
-            if (rowCount > 3) { TSimd.Store(TSimd.Clamp(s30, low, high), ref c3, 0); if (two) TSimd.Store(TSimd.Clamp(s31, low, high), ref c3, count); }
-            if (rowCount > 4) { TSimd.Store(TSimd.Clamp(s40, low, high), ref c4, 0); if (two) TSimd.Store(TSimd.Clamp(s41, low, high), ref c4, count); }
-            if (rowCount > 5) { TSimd.Store(TSimd.Clamp(s50, low, high), ref c5, 0); if (two) TSimd.Store(TSimd.Clamp(s51, low, high), ref c5, count); }
-            return;
+            s00 = TSimd.Clamp(s00, low, high); if (cols > 1) s01 = TSimd.Clamp(s01, low, high); if (cols > 2) s02 = TSimd.Clamp(s02, low, high); if (cols > 3) s03 = TSimd.Clamp(s03, low, high);
+            if (rowCount > 1) { s10 = TSimd.Clamp(s10, low, high); if (cols > 1) s11 = TSimd.Clamp(s11, low, high); if (cols > 2) s12 = TSimd.Clamp(s12, low, high); if (cols > 3) s13 = TSimd.Clamp(s13, low, high); }
+            if (rowCount > 2) { s20 = TSimd.Clamp(s20, low, high); if (cols > 1) s21 = TSimd.Clamp(s21, low, high); if (cols > 2) s22 = TSimd.Clamp(s22, low, high); if (cols > 3) s23 = TSimd.Clamp(s23, low, high); }
+            if (rowCount > 3) { s30 = TSimd.Clamp(s30, low, high); if (cols > 1) s31 = TSimd.Clamp(s31, low, high); if (cols > 2) s32 = TSimd.Clamp(s32, low, high); if (cols > 3) s33 = TSimd.Clamp(s33, low, high); }
+            if (rowCount > 4) { s40 = TSimd.Clamp(s40, low, high); if (cols > 1) s41 = TSimd.Clamp(s41, low, high); if (cols > 2) s42 = TSimd.Clamp(s42, low, high); if (cols > 3) s43 = TSimd.Clamp(s43, low, high); }
+            if (rowCount > 5) { s50 = TSimd.Clamp(s50, low, high); if (cols > 1) s51 = TSimd.Clamp(s51, low, high); if (cols > 2) s52 = TSimd.Clamp(s52, low, high); if (cols > 3) s53 = TSimd.Clamp(s53, low, high); }
         }
-        TSimd.Store(s00, ref c0, 0); if (two) TSimd.Store(s01, ref c0, count);
-        if (rowCount > 1) { TSimd.Store(s10, ref c1, 0); if (two) TSimd.Store(s11, ref c1, count); }
-        if (rowCount > 2) { TSimd.Store(s20, ref c2, 0); if (two) TSimd.Store(s21, ref c2, count); }
-        if (rowCount > 3) { TSimd.Store(s30, ref c3, 0); if (two) TSimd.Store(s31, ref c3, count); }
-        if (rowCount > 4) { TSimd.Store(s40, ref c4, 0); if (two) TSimd.Store(s41, ref c4, count); }
-        if (rowCount > 5) { TSimd.Store(s50, ref c5, 0); if (two) TSimd.Store(s51, ref c5, count); }
+        TSimd.Store(s00, ref c0, 0); if (cols > 1) TSimd.Store(s01, ref c0, count); if (cols > 2) TSimd.Store(s02, ref c0, 2 * count); if (cols > 3) TSimd.Store(s03, ref c0, 3 * count);
+        if (rowCount > 1) { TSimd.Store(s10, ref c1, 0); if (cols > 1) TSimd.Store(s11, ref c1, count); if (cols > 2) TSimd.Store(s12, ref c1, 2 * count); if (cols > 3) TSimd.Store(s13, ref c1, 3 * count); }
+        if (rowCount > 2) { TSimd.Store(s20, ref c2, 0); if (cols > 1) TSimd.Store(s21, ref c2, count); if (cols > 2) TSimd.Store(s22, ref c2, 2 * count); if (cols > 3) TSimd.Store(s23, ref c2, 3 * count); }
+        if (rowCount > 3) { TSimd.Store(s30, ref c3, 0); if (cols > 1) TSimd.Store(s31, ref c3, count); if (cols > 2) TSimd.Store(s32, ref c3, 2 * count); if (cols > 3) TSimd.Store(s33, ref c3, 3 * count); }
+        if (rowCount > 4) { TSimd.Store(s40, ref c4, 0); if (cols > 1) TSimd.Store(s41, ref c4, count); if (cols > 2) TSimd.Store(s42, ref c4, 2 * count); if (cols > 3) TSimd.Store(s43, ref c4, 3 * count); }
+        if (rowCount > 5) { TSimd.Store(s50, ref c5, 0); if (cols > 1) TSimd.Store(s51, ref c5, count); if (cols > 2) TSimd.Store(s52, ref c5, 2 * count); if (cols > 3) TSimd.Store(s53, ref c5, 3 * count); }
     }
 
     /// <summary>A compile-time row (or vector) count: a struct type parameter, so each tile size gets its own unrolled code.</summary>
@@ -482,6 +540,8 @@ public static class FloatPanelGemm
     internal readonly struct R6 : IRowCount { public static int Value => 6; }
     private readonly struct C1 : IRowCount { public static int Value => 1; }
     private readonly struct C2 : IRowCount { public static int Value => 2; }
+    private readonly struct C3 : IRowCount { public static int Value => 3; }
+    private readonly struct C4 : IRowCount { public static int Value => 4; }
 
     /// <summary>One vector width's operations, so that one tile body serves Vector512, Vector256 and Vector128.</summary>
     internal interface ISimd<TVec> where TVec : struct

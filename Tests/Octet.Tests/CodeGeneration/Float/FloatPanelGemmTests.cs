@@ -18,11 +18,15 @@ public sealed class FloatPanelGemmTests
         return Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
     }
 
-    // Rows around the 6-row tile, columns around one and two vectors of 4, 8 and 16 lanes, K around the 256 block.
+    // Rows around the 6-row tile (7 and 8 run as 4 + 3 and 4 + 4) and the 12-row tile of one-vector panels, columns
+    // around one to four vectors of 4, 8 and 16 lanes and a 1000-column layer's 40-column tail, K around the 512 block
+    // (one, two and three blocks).
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 5, 7, 3 }, { 6, 8, 16 }, { 7, 9, 17 }, { 12, 16, 25 }, { 13, 17, 31 }, { 2, 31, 8 }, { 6, 32, 64 },
         { 11, 33, 100 }, { 3, 40, 255 }, { 8, 65, 256 }, { 7, 20, 257 }, { 4, 24, 600 }, { 0, 3, 5 }, { 3, 0, 5 }, { 3, 4, 0 },
+        { 9, 48, 511 }, { 14, 64, 512 }, { 8, 70, 513 }, { 13, 1000, 520 }, { 7, 130, 1100 }, { 2, 200, 1025 },
+        { 25, 16, 1030 }, { 12, 70, 600 }, { 31, 5, 40 },
     };
 
     private static readonly int[] Widths = [512, 256, 128];
@@ -63,6 +67,41 @@ public sealed class FloatPanelGemmTests
                 // Padding between rows of C is never written.
                 for (int r = 0; r < rows; r++)
                     for (int j = n; j < ldc; j++) Assert.Equal(start[r * ldc + j], spec[r * ldc + j]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_panel_width_and_row_tile_gives_the_specifications_bits()
+    {
+        // Every column count up to a 64-column panel and past it (the last panel's 1–4 vectors, whole or with an edge)
+        // times every row count up to two tiles and one (the 6-row tiles, the 4 + 3, 4 + 4 remainders and the 12-row
+        // tile of one-vector panels), cycling
+        // through the starts, clamps and a K that crosses the 512 block every few shapes.
+        int shape = 0;
+        for (int n = 1; n <= 70; n++)
+        {
+            for (int rows = 1; rows <= 13; rows++, shape++)
+            {
+                int k = shape % 17 == 0 ? 515 : 1 + shape % 7;
+                int lda = k + 1, ldc = n + 3, mode = shape % 3;
+                var (low, high) = Clamps[shape % Clamps.Length];
+                var a = RandomValues(shape, rows * lda);
+                var b = RandomValues(shape + 1, n * k);
+                var bias = RandomValues(shape + 2, n);
+                var start = RandomValues(shape + 3, rows * ldc);
+                ReadOnlySpan<float> startBias = mode == 1 ? bias : ReadOnlySpan<float>.Empty;
+                var spec = (float[])start.Clone();
+                FloatPanelGemm.MultiplyScalar(a, lda, rows, b, k, n, startBias, low, high, spec, ldc, mode == 2);
+                var viaPacked = (float[])start.Clone();
+                FloatPanelGemm.Multiply(a, lda, rows, FloatPanelGemm.Pack(b, k, n), startBias, low, high, viaPacked, ldc, mode == 2);
+                Assert.True(Bits(spec).SequenceEqual(Bits(viaPacked)), $"packed weights, {rows}x{k}x{n}, mode {mode}: differs from the specification");
+                foreach (int width in Widths)
+                {
+                    var c = (float[])start.Clone();
+                    FloatPanelGemm.MultiplyWithWidth(width, a, lda, rows, b, k, n, startBias, low, high, c, ldc, mode == 2);
+                    Assert.True(Bits(spec).SequenceEqual(Bits(c)), $"width {width}, {rows}x{k}x{n}, mode {mode}: differs from the specification");
+                }
             }
         }
     }
