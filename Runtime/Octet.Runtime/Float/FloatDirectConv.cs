@@ -7,9 +7,12 @@ namespace Octet.Runtime;
 /// <summary>
 /// Float32 2-D convolution straight from an NHWC input (no im2col copy), for layers with few input channels (the
 /// first layer of an image model: 1 or 3 channels), where gathering im2col rows of 5–27 floats costs more than the
-/// multiply-adds, and for wide layers with up to 64 outputs. Output pixels are computed six at a time along a row: for
-/// every kernel tap and input channel, one broadcast input value per pixel times up to four vectors of the filters'
-/// weights for that tap (repacked once per call, [tap·channel][output channel]), accumulated with fused multiply-adds.
+/// multiply-adds, and for wide layers. Output pixels are computed up to six at a time: for every kernel tap and input
+/// channel, one broadcast input value per pixel times up to four vectors of the filters' weights for that tap
+/// (packed [tap·channel][output channel] per block of four vectors, once per call or once by <see cref="Pack"/>),
+/// accumulated with fused multiply-adds. Tiles run along a row where the kernel window lies inside the input along W,
+/// and down a column (over consecutive output rows whose window lies inside along H) for the columns whose window is
+/// clipped by the left or right padding; a pixel runs alone only where its window is clipped both ways.
 /// </summary>
 /// <remarks>
 /// <see cref="NhwcScalar"/> is the specification: each output starts at its bias (or 0), adds the products of the taps
@@ -18,58 +21,81 @@ namespace Octet.Runtime;
 /// same operations in the same order per output lane, so it gives the same bits. Against the reference executor the
 /// order differs, hence the tolerance stated on <see cref="FloatDot"/>.
 /// </remarks>
-public static class FloatDirectConv
+public static partial class FloatDirectConv
 {
     /// <summary>
-    /// Largest weight panel (output channels rounded up to a vector × kh·kw·C) this kernel packs, in the calling thread's
-    /// <see cref="FloatScratch"/> (64 KB: the 3×3 layers of 16 → 64 channels, 36 KB, stay in L1 while the input streams past).
+    /// Largest weight panel (output channels rounded up to 16 × kh·kw·C floats) this kernel takes: 4 MB, a bound on
+    /// what a call without <see cref="Pack"/> repacks into the calling thread's <see cref="FloatScratch"/>. Whether the
+    /// direct kernel is faster than im2col for a layer is the code generator's choice, not this bound.
     /// </summary>
-    public const int MaxPanelFloats = 16384;
+    public const int MaxPanelFloats = 1 << 20;
 
-    /// <summary>Whether <see cref="Nhwc"/> takes a layer with this many output channels and this filter size.</summary>
+    /// <summary>Whether <see cref="Nhwc(ReadOnlySpan{float}, int, int, int, int, ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, ReadOnlySpan{float}, float, float, Span{float}, int, int)"/> takes a layer with this many output channels and this filter size.</summary>
     public static bool Supports(int outputChannels, int filterLength) =>
-        outputChannels <= MaxOutputChannels && (long)RoundUp(outputChannels, 16) * filterLength <= MaxPanelFloats;
-
-    /// <summary>Most output channels this kernel takes (a wider layer has enough input channels to pay for im2col).</summary>
-    public const int MaxOutputChannels = 64;
+        outputChannels >= 1 && filterLength >= 1 && (long)RoundUp(outputChannels, 16) * filterLength <= MaxPanelFloats;
 
     /// <summary>
     /// y[n, oh, ow, j] = clamp(bias[j] + Σ x[n, oh·sh − pt + kh·dh, ow·sw − pl + kw·dw, c] · w[j, kh, kw, c]) over the
-    /// taps inside the input; w is OHWI, x and y NHWC. Pass an empty bias for 0 and ±∞ for no clamp.
+    /// taps inside the input; w is OHWI, x and y NHWC. Pass an empty bias for 0 and ±∞ for no clamp. The filters are
+    /// repacked at every call; constant filters can be packed once by <see cref="Pack"/>.
     /// </summary>
     [SkipLocalsInit]
     public static void Nhwc(ReadOnlySpan<float> x, int batch, int inH, int inW, int channels, ReadOnlySpan<float> w, int outputChannels,
                             int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
+                            ReadOnlySpan<float> bias, float low, float high, Span<float> y, int outH, int outW) =>
+        NhwcWithWidth(ChosenWidth(outputChannels), x, batch, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW,
+                      dilationH, dilationW, padTop, padLeft, bias, low, high, y, outH, outW);
+
+    /// <summary>
+    /// <see cref="Nhwc(ReadOnlySpan{float}, int, int, int, int, ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, ReadOnlySpan{float}, float, float, Span{float}, int, int)"/>
+    /// with the filters packed once by <see cref="Pack"/>: the same tiles in the same order, so the same bits.
+    /// </summary>
+    [SkipLocalsInit]
+    public static void Nhwc(ReadOnlySpan<float> x, int batch, int inH, int inW, int channels, PackedWeights w,
+                            int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
                             ReadOnlySpan<float> bias, float low, float high, Span<float> y, int outH, int outW)
     {
-        Check(x, batch, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, y, outH, outW);
-        if (Vector512.IsHardwareAccelerated && outputChannels > 8)
-            Run<FloatPanelGemm.V512, Vector512<float>>(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
-        else if (Vector256.IsHardwareAccelerated)
-            Run<FloatPanelGemm.V256, Vector256<float>>(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
-        else if (Vector128.IsHardwareAccelerated)
-            Run<FloatPanelGemm.V128, Vector128<float>>(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
-        else
-            NhwcScalarUnchecked(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
+        ArgumentNullException.ThrowIfNull(w);
+        if (w.Channels != channels)
+            throw new ArgumentException($"FloatDirectConv: the packed filters take {w.Channels} input channels, the input has {channels}", nameof(w));
+        int m = w.OutputChannels, kernelH = w.KernelH, kernelW = w.KernelW;
+        Check(x, batch, inH, inW, channels, w.Panels, m, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, y, outH, outW);
+        RunPacked(w.Bits, x, inH, inW, channels, w.Panels, m, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
     }
 
-    /// <summary><see cref="Nhwc"/> on a chosen path (512, 256, 128: that vector width; 0: the specification), for tests.</summary>
+    /// <summary><see cref="Nhwc(ReadOnlySpan{float}, int, int, int, int, ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, ReadOnlySpan{float}, float, float, Span{float}, int, int)"/> on a chosen path (512, 256, 128: that vector width; 0: the specification), for tests.</summary>
     [SkipLocalsInit]
     internal static void NhwcWithWidth(int bits, ReadOnlySpan<float> x, int batch, int inH, int inW, int channels, ReadOnlySpan<float> w, int outputChannels,
                                        int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
                                        ReadOnlySpan<float> bias, float low, float high, Span<float> y, int outH, int outW)
     {
         Check(x, batch, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, y, outH, outW);
+        if (bits == 0)
+        {
+            NhwcScalarUnchecked(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
+            return;
+        }
+        int count = bits / 32, filter = kernelH * kernelW * channels;
+        Span<float> panels = FloatScratch.Get(PanelFloats(outputChannels, filter, count));
+        PackPanels(w, outputChannels, filter, count, panels);
+        RunPacked(bits, x, inH, inW, channels, panels, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW);
+    }
+
+    /// <summary>The kernel on packed panels (or, for 0 bits, the specification on the OHWI filters).</summary>
+    private static void RunPacked(int bits, ReadOnlySpan<float> x, int inH, int inW, int channels, ReadOnlySpan<float> panels, int m,
+                                  int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
+                                  ReadOnlySpan<float> bias, float low, float high, Span<float> y, int batch, int outH, int outW)
+    {
         switch (bits)
         {
-            case 512: Run<FloatPanelGemm.V512, Vector512<float>>(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
-            case 256: Run<FloatPanelGemm.V256, Vector256<float>>(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
-            case 128: Run<FloatPanelGemm.V128, Vector128<float>>(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
-            default: NhwcScalarUnchecked(x, inH, inW, channels, w, outputChannels, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
+            case 512: Run<FloatPanelGemm.V512, Vector512<float>>(x, inH, inW, channels, panels, m, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
+            case 256: Run<FloatPanelGemm.V256, Vector256<float>>(x, inH, inW, channels, panels, m, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
+            case 128: Run<FloatPanelGemm.V128, Vector128<float>>(x, inH, inW, channels, panels, m, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
+            default: NhwcScalarUnchecked(x, inH, inW, channels, panels, m, kernelH, kernelW, strideH, strideW, dilationH, dilationW, padTop, padLeft, bias, low, high, y, batch, outH, outW); break;
         }
     }
 
-    /// <summary>The specification of <see cref="Nhwc"/>.</summary>
+    /// <summary>The specification of <see cref="Nhwc(ReadOnlySpan{float}, int, int, int, int, ReadOnlySpan{float}, int, int, int, int, int, int, int, int, int, ReadOnlySpan{float}, float, float, Span{float}, int, int)"/>.</summary>
     public static void NhwcScalar(ReadOnlySpan<float> x, int batch, int inH, int inW, int channels, ReadOnlySpan<float> w, int outputChannels,
                                   int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
                                   ReadOnlySpan<float> bias, float low, float high, Span<float> y, int outH, int outW)
@@ -118,7 +144,7 @@ public static class FloatDirectConv
             throw new ArgumentException("FloatDirectConv: sizes, strides and dilations must be positive, pads non-negative");
         long filter = (long)kernelH * kernelW * channels;
         if (!Supports(m, (int)Math.Min(filter, int.MaxValue)))
-            throw new ArgumentException($"FloatDirectConv: {m} output channels (at most {MaxOutputChannels}) × filter {filter} exceed the {MaxPanelFloats}-float weight panel");
+            throw new ArgumentException($"FloatDirectConv: {m} output channels × filter {filter} exceed the {MaxPanelFloats}-float weight panel");
         if ((long)batch * inH * inW * channels > x.Length)
             throw new ArgumentException($"FloatDirectConv: x holds {x.Length} floats; {batch} image(s) of {inH}x{inW}x{channels} need more", nameof(x));
         if (m * filter > w.Length)
@@ -129,224 +155,180 @@ public static class FloatDirectConv
             throw new ArgumentException($"FloatDirectConv: y holds {y.Length} floats; {batch} image(s) of {outH}x{outW}x{m} need more", nameof(y));
     }
 
-    /// <summary>Pixels per register tile along a row of output.</summary>
+    /// <summary>Pixels per register tile, along a row or down a column of output.</summary>
     private const int TilePixels = 6;
 
     [SkipLocalsInit]
     // Fully optimized from the first call: a model runs each kernel a few dozen times per inference, and tiered
     // compilation would otherwise run the slow unoptimized code for many inferences before replacing it.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run<TSimd, TVec>(ReadOnlySpan<float> x, int inH, int inW, int channels, ReadOnlySpan<float> w, int m,
+    private static void Run<TSimd, TVec>(ReadOnlySpan<float> x, int inH, int inW, int channels, ReadOnlySpan<float> panels, int m,
                                          int kernelH, int kernelW, int strideH, int strideW, int dilationH, int dilationW, int padTop, int padLeft,
                                          ReadOnlySpan<float> bias, float low, float high, Span<float> y, int batch, int outH, int outW)
         where TSimd : struct, FloatPanelGemm.ISimd<TVec>
         where TVec : struct
     {
         int count = TSimd.Count, filter = kernelH * kernelW * channels;
-        int width = RoundUp(m, count), vectors = width / count;
-        // Weights as [tap·channel][output channel], output channels padded with zeros to whole vectors.
-        Span<float> panel = FloatScratch.Get(filter * width);
-        panel.Clear();
-        for (int j = 0; j < m; j++)
-            for (int t = 0; t < filter; t++) panel[t * width + j] = w[j * filter + t];
-        Span<float> start = stackalloc float[MaxOutputChannels];
+        int width = RoundUp(m, count);
+        // Every output channel's start (its bias, or 0), padded with zeros to whole vectors.
+        Span<float> start = width <= 1024 ? stackalloc float[width] : new float[width];
         start.Clear();
         if (!bias.IsEmpty) bias.Slice(0, m).CopyTo(start);
         // A tile's outputs go here first when the output channels do not fill whole vectors.
         Span<float> edge = stackalloc float[TilePixels * 16];
-        var g = new Geometry
+        // Tiles along a row: pixels strideW input pixels apart; down a column: strideH input rows apart.
+        var alongRow = new Geometry
         {
             InW = inW, Channels = channels, KernelW = kernelW, DilationH = dilationH, DilationW = dilationW,
-            Step = strideW * channels, Width = width, M = m,
+            Step = strideW * channels, M = m, Filter = filter, BlockOutputs = VectorsPerPass(count) * count,
             Clamp = !(float.IsNegativeInfinity(low) && float.IsPositiveInfinity(high)), Low = low, High = high,
         };
+        var downColumn = alongRow;
+        downColumn.Step = strideH * inW * channels;
         ref float px = ref MemoryMarshal.GetReference(x);
-        ref float pw = ref MemoryMarshal.GetReference(panel);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        ref float pw = ref MemoryMarshal.GetReference(panels);
         ref float pStart = ref MemoryMarshal.GetReference(start);
         ref float pEdge = ref MemoryMarshal.GetReference(edge);
-        int fullVectors = m / count;
-        // Vectors of output channels per pass: 6 pixels × 4 vectors = 24 accumulators + 4 weight vectors fit AVX-512's
-        // 32 registers; with 16 registers (AVX2, Vector128) 6 × 2.
-        int group = count == 16 ? 4 : 2;
-        // Output columns whose whole kernel row lies inside the input: [interiorFirst, interiorEnd).
+        // Output columns whose whole kernel row lies inside the input: [interiorFirst, interiorEnd); rows likewise.
         int interiorFirst = Math.Min(outW, (padLeft + strideW - 1) / strideW);
         int lastInside = inW - 1 - (kernelW - 1) * dilationW + padLeft; // largest ow·sw whose window ends inside
         int interiorEnd = lastInside < 0 ? 0 : Math.Min(outW, lastInside / strideW + 1);
+        int rowFirst = Math.Min(outH, (padTop + strideH - 1) / strideH);
+        int lastRowInside = inH - 1 - (kernelH - 1) * dilationH + padTop;
+        int rowEnd = lastRowInside < 0 ? 0 : Math.Min(outH, lastRowInside / strideH + 1);
+        // Tiles along the rows cover the interior columns; in the rows whose whole kernel column lies inside, the other
+        // columns go in tiles down the column, so that only the pixels clipped both ways (the corners of 3×3, pad 1) run
+        // alone, on one row of accumulators that waits on the multiply-add latency. When fewer than six columns but six
+        // or more rows are interior, every column goes down (tiles of six rather than of the few interior columns). A
+        // run of interior pixels is split into ⌈length / 6⌉ tiles as even as possible (see TileSplit).
+        int interiorColumns = interiorEnd - interiorFirst, interiorRows = rowEnd - rowFirst;
+        bool tilesAlongRows = interiorColumns >= TilePixels || (interiorColumns >= 2 && interiorRows < TilePixels);
+        bool tilesDownColumns = interiorRows >= 2;
+        int alongFirst = tilesAlongRows ? interiorFirst : 0, alongEnd = tilesAlongRows ? interiorEnd : 0;
+        // Tile lengths, split once per call (two divisions per tile cost ~3 % of a 3-channel layer's short tiles).
+        var columnTiles = new TileSplit(interiorColumns);
+        var rowTiles = new TileSplit(interiorRows);
 
         for (int n = 0; n < batch; n++)
-        for (int oh = 0; oh < outH; oh++)
         {
-            int ihOrigin = oh * strideH - padTop;
-            int khFirst = ihOrigin >= 0 ? 0 : (-ihOrigin + dilationH - 1) / dilationH;
-            int khEnd = ihOrigin >= inH ? 0 : Math.Min(kernelH, (inH - 1 - ihOrigin) / dilationH + 1);
-            ref float imageRow = ref Unsafe.Add(ref px, (nint)n * inH * inW * channels);
-            int ow = 0;
-            while (ow < outW)
+            ref float image = ref Unsafe.Add(ref px, (nint)n * inH * inW * channels);
+            ref float outputImage = ref Unsafe.Add(ref py, (nint)n * outH * outW * m);
+            int nextBand = rowFirst;
+            for (int oh = 0; oh < outH; oh++)
             {
-                // Six interior pixels at once (all taps inside along W), else one pixel with its taps clipped.
-                bool six = ow >= interiorFirst && ow < interiorEnd && interiorEnd - interiorFirst >= TilePixels;
-                // The interior's last pixels, fewer than six: the last six-pixel tile ends at the interior's end instead
-                // and recomputes a few pixels the tile before it wrote (the same operations, so the same bits), rather
-                // than one-pixel tiles, whose single row of accumulators waits on the multiply-add latency.
-                if (six && ow + TilePixels > interiorEnd) ow = interiorEnd - TilePixels;
-                int pixels = six ? TilePixels : 1;
-                int iwOrigin = ow * strideW - padLeft;
-                int kwFirst = six || iwOrigin >= 0 ? 0 : (-iwOrigin + dilationW - 1) / dilationW;
-                int kwEnd = six ? kernelW : iwOrigin >= inW ? 0 : Math.Min(kernelW, (inW - 1 - iwOrigin) / dilationW + 1);
-                ref float yTile = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), (nint)((n * outH + oh) * outW + ow) * m);
-                // The first tap inside the input (a reference never points outside the tensor, even into padding).
-                bool any = khEnd > khFirst && kwEnd > kwFirst;
-                ref float origin = ref any
-                    ? ref Unsafe.Add(ref imageRow, ((nint)(ihOrigin + khFirst * dilationH) * inW + iwOrigin + kwFirst * dilationW) * channels)
-                    : ref imageRow;
-                int firstWeights = (khFirst * kernelW + kwFirst) * channels * width;
-                int rows = any ? khEnd - khFirst : 0, taps = kwEnd - kwFirst;
-                // Whole vectors of output channels, up to `group` of them per pass (each pass reads the input taps once).
-                for (int v = 0; v < fullVectors; v += group)
+                bool columnsDown = tilesDownColumns && oh >= rowFirst && oh < rowEnd;
+                if (columnsDown && oh == nextBand)
                 {
-                    int columns = Math.Min(group, fullVectors - v);
-                    ref float weights = ref Unsafe.Add(ref pw, firstWeights + v * count);
-                    ref float bias0 = ref Unsafe.Add(ref pStart, v * count);
-                    ref float destination = ref Unsafe.Add(ref yTile, v * count);
-                    if (six) Tile<TSimd, TVec, FloatPanelGemm.R6>(g, columns, ref origin, ref weights, ref bias0, rows, taps, ref destination, m);
-                    else Tile<TSimd, TVec, FloatPanelGemm.R1>(g, columns, ref origin, ref weights, ref bias0, rows, taps, ref destination, m);
+                    // The border columns of this row and the next few (a band of up to six rows).
+                    int bandRows = rowTiles.Length(oh - rowFirst);
+                    nextBand += bandRows;
+                    ref float bandRow = ref Unsafe.Add(ref image, (nint)(oh * strideH - padTop) * inW * channels);
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        if (ow == alongFirst && alongEnd > alongFirst)
+                        {
+                            ow = alongEnd - 1;
+                            continue;
+                        }
+                        int iwOrigin = ow * strideW - padLeft;
+                        int kwFirst = iwOrigin >= 0 ? 0 : (-iwOrigin + dilationW - 1) / dilationW;
+                        int kwEnd = iwOrigin >= inW ? 0 : Math.Min(kernelW, (inW - 1 - iwOrigin) / dilationW + 1);
+                        bool any = kwEnd > kwFirst;
+                        ref float origin = ref any ? ref Unsafe.Add(ref bandRow, (nint)(iwOrigin + kwFirst * dilationW) * channels) : ref bandRow;
+                        Pixels<TSimd, TVec>(downColumn, bandRows, ref origin, kwFirst, any ? kernelH : 0, kwEnd - kwFirst,
+                                            ref Unsafe.Add(ref outputImage, ((nint)oh * outW + ow) * m), outW * m, ref pw, ref pStart, ref pEdge);
+                    }
                 }
-                if (fullVectors < vectors)
+
+                int ihOrigin = oh * strideH - padTop;
+                int khFirst = ihOrigin >= 0 ? 0 : (-ihOrigin + dilationH - 1) / dilationH;
+                int khEnd = ihOrigin >= inH ? 0 : Math.Min(kernelH, (inH - 1 - ihOrigin) / dilationH + 1);
+                int owEnd = columnsDown ? alongEnd : outW;
+                int column = columnsDown ? alongFirst : 0;
+                while (column < owEnd)
                 {
-                    // The last output channels do not fill a vector: the tile writes to the edge buffer, then its valid columns are copied.
-                    int v = fullVectors, columns = m - v * count;
-                    if (six) Tile<TSimd, TVec, FloatPanelGemm.R6>(g, 1, ref origin, ref Unsafe.Add(ref pw, firstWeights + v * count), ref Unsafe.Add(ref pStart, v * count), rows, taps, ref pEdge, count);
-                    else Tile<TSimd, TVec, FloatPanelGemm.R1>(g, 1, ref origin, ref Unsafe.Add(ref pw, firstWeights + v * count), ref Unsafe.Add(ref pStart, v * count), rows, taps, ref pEdge, count);
-                    for (int i = 0; i < pixels; i++)
-                        edge.Slice(i * count, columns).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref yTile, i * m + v * count), columns));
+                    // Up to six interior pixels at once (all taps inside along W), else one pixel with its taps clipped.
+                    bool interior = tilesAlongRows && column >= interiorFirst && column < interiorEnd;
+                    int pixels = interior ? columnTiles.Length(column - interiorFirst) : 1;
+                    int iwOrigin = column * strideW - padLeft;
+                    int kwFirst = interior || iwOrigin >= 0 ? 0 : (-iwOrigin + dilationW - 1) / dilationW;
+                    int kwEnd = interior ? kernelW : iwOrigin >= inW ? 0 : Math.Min(kernelW, (inW - 1 - iwOrigin) / dilationW + 1);
+                    // The first tap inside the input (a reference never points outside the tensor, even into padding).
+                    bool any = khEnd > khFirst && kwEnd > kwFirst;
+                    ref float origin = ref any
+                        ? ref Unsafe.Add(ref image, ((nint)(ihOrigin + khFirst * dilationH) * inW + iwOrigin + kwFirst * dilationW) * channels)
+                        : ref image;
+                    Pixels<TSimd, TVec>(alongRow, pixels, ref origin, khFirst * kernelW + kwFirst, any ? khEnd - khFirst : 0, kwEnd - kwFirst,
+                                        ref Unsafe.Add(ref outputImage, ((nint)oh * outW + column) * m), m, ref pw, ref pStart, ref pEdge);
+                    column += pixels;
                 }
-                ow += pixels;
             }
         }
     }
 
     private struct Geometry
     {
-        public int InW, Channels, KernelW, DilationH, DilationW, Step, Width, M;
+        public int InW, Channels, KernelW, DilationH, DilationW, Step, M, Filter, BlockOutputs;
         public bool Clamp;
         public float Low, High;
     }
 
     /// <summary>
-    /// TPixels output pixels (Step floats apart in the input) × <paramref name="columns"/> (1–4) vectors of output
-    /// channels: the taps rows × taps from the first one inside the input (<paramref name="origin"/>, whose weights
-    /// start at <paramref name="weights0"/>), every channel, in the specification's order. Each step loads the
-    /// weight vectors of one tap and channel once and broadcasts each pixel's input value once for all of them.
+    /// A run of interior pixels split into ⌈length / 6⌉ tiles as even as possible, the longer ones first: 27 columns'
+    /// interior of 25 is five tiles of five, not four of six and a last one that overlaps the one before (a fifth more
+    /// multiply-adds), and a shorter tile of four or five pixels still has enough accumulator chains to hide the
+    /// multiply-add latency.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TSimd, TVec, TPixels>(in Geometry g, int columns, ref float origin, ref float weights0, ref float start,
-                                                   int rows, int taps, ref float destination, int ldy)
-        where TSimd : struct, FloatPanelGemm.ISimd<TVec>
-        where TVec : struct
-        where TPixels : struct, FloatPanelGemm.IRowCount
+    private readonly struct TileSplit
     {
-        switch (columns)
-        {
-            case 4: Tile<TSimd, TVec, TPixels, C4>(g, ref origin, ref weights0, ref start, rows, taps, ref destination, ldy); break;
-            case 3: Tile<TSimd, TVec, TPixels, C3>(g, ref origin, ref weights0, ref start, rows, taps, ref destination, ldy); break;
-            case 2: Tile<TSimd, TVec, TPixels, C2>(g, ref origin, ref weights0, ref start, rows, taps, ref destination, ldy); break;
-            default: Tile<TSimd, TVec, TPixels, C1>(g, ref origin, ref weights0, ref start, rows, taps, ref destination, ldy); break;
-        }
-    }
+        private readonly int _shorter, _longerEnd;
 
-    /// <summary>A compile-time count of weight vectors per tile (1–4).</summary>
-    private readonly struct C1 : FloatPanelGemm.IRowCount { public static int Value => 1; }
-    private readonly struct C2 : FloatPanelGemm.IRowCount { public static int Value => 2; }
-    private readonly struct C3 : FloatPanelGemm.IRowCount { public static int Value => 3; }
-    private readonly struct C4 : FloatPanelGemm.IRowCount { public static int Value => 4; }
+        public TileSplit(int length)
+        {
+            if (length < 1) return;
+            int tiles = (length + TilePixels - 1) / TilePixels;
+            _shorter = length / tiles;
+            _longerEnd = length % tiles * (_shorter + 1);
+        }
+
+        /// <summary>Pixels in the tile that starts <paramref name="offset"/> pixels into the run.</summary>
+        public int Length(int offset) => offset < _longerEnd ? _shorter + 1 : _shorter;
+    }
 
     /// <summary>
-    /// The tile of <see cref="Tile{TSimd, TVec, TPixels}"/> with TCols vectors; accumulators beyond TPixels and TCols are
-    /// compiled away (both are JIT-time constants).
+    /// One tile of 1–6 pixels × every output channel: a pass of up to <see cref="VectorsPerPass"/> whole
+    /// vectors per block of the panels, then the block's last, partial vector through the edge buffer. The taps are rows ×
+    /// taps from the first one inside the input (<paramref name="origin"/>, tap index <paramref name="firstTap"/> = kh·kw + kw);
+    /// the pixels are <paramref name="ldy"/> floats apart in the output.
     /// </summary>
-    // Fully optimized from the first call: a model runs each kernel a few dozen times per inference, and tiered
-    // compilation would otherwise run the slow unoptimized code for many inferences before replacing it.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TSimd, TVec, TPixels, TCols>(in Geometry g, ref float origin, ref float weights0, ref float start,
-                                                          int rows, int taps, ref float destination, int ldy)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pixels<TSimd, TVec>(in Geometry g, int pixels, ref float origin, int firstTap, int rows, int taps,
+                                            ref float destination, int ldy, ref float panels, ref float start, ref float edge)
         where TSimd : struct, FloatPanelGemm.ISimd<TVec>
         where TVec : struct
-        where TPixels : struct, FloatPanelGemm.IRowCount
-        where TCols : struct, FloatPanelGemm.IRowCount
     {
-        int count = TSimd.Count;
-        bool six = TPixels.Value > 1;
-        int cols = TCols.Value;
-        int step = g.Step, channels = g.Channels, width = g.Width;
-        TVec b0 = TSimd.Load(ref start, 0);
-        TVec b1 = cols > 1 ? TSimd.Load(ref start, count) : b0;
-        TVec b2 = cols > 2 ? TSimd.Load(ref start, 2 * count) : b0;
-        TVec b3 = cols > 3 ? TSimd.Load(ref start, 3 * count) : b0;
-        // s<pixel><vector>
-        TVec s00 = b0, s01 = b1, s02 = b2, s03 = b3, s10 = b0, s11 = b1, s12 = b2, s13 = b3, s20 = b0, s21 = b1, s22 = b2, s23 = b3;
-        TVec s30 = b0, s31 = b1, s32 = b2, s33 = b3, s40 = b0, s41 = b1, s42 = b2, s43 = b3, s50 = b0, s51 = b1, s52 = b2, s53 = b3;
-        for (int kh = 0; kh < rows; kh++)
+        int count = TSimd.Count, m = g.M, blockOutputs = g.BlockOutputs, firstWeight = firstTap * g.Channels;
+        for (int b0 = 0; b0 < m; b0 += blockOutputs)
         {
-            ref float inputRow = ref Unsafe.Add(ref origin, (nint)kh * g.DilationH * g.InW * channels);
-            for (int kw = 0; kw < taps; kw++)
+            int blockWidth = Math.Min(blockOutputs, RoundUp(m - b0, count));
+            // Blocks before this one are blockOutputs wide: this one starts after b0 outputs × the filter.
+            ref float weights = ref Unsafe.Add(ref panels, (nint)b0 * g.Filter + firstWeight * blockWidth);
+            int full = Math.Min(blockWidth, m - b0) / count;
+            if (full > 0)
             {
-                ref float x0 = ref Unsafe.Add(ref inputRow, kw * g.DilationW * channels);
-                ref float weights = ref Unsafe.Add(ref weights0, (kh * g.KernelW + kw) * channels * width);
-                for (int c = 0; c < channels; c++)
-                {
-                    ref float wc = ref Unsafe.Add(ref weights, c * width);
-                    TVec w0 = TSimd.Load(ref wc, 0);
-                    TVec w1 = cols > 1 ? TSimd.Load(ref wc, count) : w0;
-                    TVec w2 = cols > 2 ? TSimd.Load(ref wc, 2 * count) : w0;
-                    TVec w3 = cols > 3 ? TSimd.Load(ref wc, 3 * count) : w0;
-                    TVec x = TSimd.Broadcast(Unsafe.Add(ref x0, c));
-                    s00 = TSimd.Fma(x, w0, s00); if (cols > 1) s01 = TSimd.Fma(x, w1, s01); if (cols > 2) s02 = TSimd.Fma(x, w2, s02); if (cols > 3) s03 = TSimd.Fma(x, w3, s03);
-                    if (six)
-                    {
-                        x = TSimd.Broadcast(Unsafe.Add(ref x0, step + c));
-                        s10 = TSimd.Fma(x, w0, s10); if (cols > 1) s11 = TSimd.Fma(x, w1, s11); if (cols > 2) s12 = TSimd.Fma(x, w2, s12); if (cols > 3) s13 = TSimd.Fma(x, w3, s13);
-                        x = TSimd.Broadcast(Unsafe.Add(ref x0, 2 * step + c));
-                        s20 = TSimd.Fma(x, w0, s20); if (cols > 1) s21 = TSimd.Fma(x, w1, s21); if (cols > 2) s22 = TSimd.Fma(x, w2, s22); if (cols > 3) s23 = TSimd.Fma(x, w3, s23);
-                        x = TSimd.Broadcast(Unsafe.Add(ref x0, 3 * step + c));
-                        s30 = TSimd.Fma(x, w0, s30); if (cols > 1) s31 = TSimd.Fma(x, w1, s31); if (cols > 2) s32 = TSimd.Fma(x, w2, s32); if (cols > 3) s33 = TSimd.Fma(x, w3, s33);
-                        x = TSimd.Broadcast(Unsafe.Add(ref x0, 4 * step + c));
-                        s40 = TSimd.Fma(x, w0, s40); if (cols > 1) s41 = TSimd.Fma(x, w1, s41); if (cols > 2) s42 = TSimd.Fma(x, w2, s42); if (cols > 3) s43 = TSimd.Fma(x, w3, s43);
-                        x = TSimd.Broadcast(Unsafe.Add(ref x0, 5 * step + c));
-                        s50 = TSimd.Fma(x, w0, s50); if (cols > 1) s51 = TSimd.Fma(x, w1, s51); if (cols > 2) s52 = TSimd.Fma(x, w2, s52); if (cols > 3) s53 = TSimd.Fma(x, w3, s53);
-                    }
-                }
+                Tile<TSimd, TVec>(g, pixels, full, ref origin, ref weights, blockWidth, ref Unsafe.Add(ref start, b0), rows, taps, ref Unsafe.Add(ref destination, b0), ldy);
+            }
+            if (full * count < blockWidth)
+            {
+                // The last output channels do not fill a vector: the tile writes to the edge buffer, then its valid columns are copied.
+                int v0 = b0 + full * count, columns = m - v0;
+                ref float partial = ref Unsafe.Add(ref weights, full * count);
+                Tile<TSimd, TVec>(g, pixels, 1, ref origin, ref partial, blockWidth, ref Unsafe.Add(ref start, v0), rows, taps, ref edge, count);
+                for (int i = 0; i < pixels; i++)
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref edge, i * count), columns)
+                        .CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, (nint)i * ldy + v0), columns));
             }
         }
-        Store<TSimd, TVec, TCols>(g, s00, s01, s02, s03, ref destination);
-        if (six)
-        {
-            Store<TSimd, TVec, TCols>(g, s10, s11, s12, s13, ref Unsafe.Add(ref destination, ldy));
-            Store<TSimd, TVec, TCols>(g, s20, s21, s22, s23, ref Unsafe.Add(ref destination, 2 * ldy));
-            Store<TSimd, TVec, TCols>(g, s30, s31, s32, s33, ref Unsafe.Add(ref destination, 3 * ldy));
-            Store<TSimd, TVec, TCols>(g, s40, s41, s42, s43, ref Unsafe.Add(ref destination, 4 * ldy));
-            Store<TSimd, TVec, TCols>(g, s50, s51, s52, s53, ref Unsafe.Add(ref destination, 5 * ldy));
-        }
-    }
-
-    /// <summary>One pixel's TCols vectors of outputs, clamped when the geometry asks for it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TSimd, TVec, TCols>(in Geometry g, TVec s0, TVec s1, TVec s2, TVec s3, ref float destination)
-        where TSimd : struct, FloatPanelGemm.ISimd<TVec>
-        where TVec : struct
-        where TCols : struct, FloatPanelGemm.IRowCount
-    {
-        int count = TSimd.Count, cols = TCols.Value;
-        if (g.Clamp)
-        {
-            TVec low = TSimd.Broadcast(g.Low), high = TSimd.Broadcast(g.High);
-            s0 = TSimd.Clamp(s0, low, high);
-            if (cols > 1) s1 = TSimd.Clamp(s1, low, high);
-            if (cols > 2) s2 = TSimd.Clamp(s2, low, high);
-            if (cols > 3) s3 = TSimd.Clamp(s3, low, high);
-        }
-        TSimd.Store(s0, ref destination, 0);
-        if (cols > 1) TSimd.Store(s1, ref destination, count);
-        if (cols > 2) TSimd.Store(s2, ref destination, 2 * count);
-        if (cols > 3) TSimd.Store(s3, ref destination, 3 * count);
     }
 }

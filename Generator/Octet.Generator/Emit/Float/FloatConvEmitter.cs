@@ -11,10 +11,11 @@ namespace Octet.Generator.Emit.Float
     /// <remarks>
     /// <para>Ungrouped convolutions whose im2col row is at most 8192 floats are matrix products (see
     /// <see cref="EmitAsGemm"/>): the outer-product kernel <c>FloatPanelGemm.Multiply</c>, with the bias as each
-    /// output's start and a following in-place Relu fused into its store (<see cref="FusedActivation"/>). Layers with
-    /// one to three input channels and at most 64 filters (the first layer of image models: mnist-8's, squeezenet1.0's),
-    /// or up to 16 input channels over at least 32 output columns, skip im2col and use <c>FloatDirectConv.Nhwc</c>,
-    /// which reads the input in place.</para>
+    /// output's start and a following in-place Relu fused into its store (<see cref="FusedActivation"/>). Inside a
+    /// model class (filters packed once by the constructor) ungrouped kernels of at least 3×3 with up to 256 filters of
+    /// up to 2304 weights skip im2col and use <c>FloatDirectConv.Nhwc</c>, which reads the input in place; in a kernel
+    /// body written on its own (filters repacked per call) only layers with one to three input channels and at most 64
+    /// filters (the first layer of image models), or up to 16 input channels over at least 32 output columns, do.</para>
     /// <para>Otherwise (groups, depthwise, very long filters) one output pixel at a time: its M outputs start at the
     /// bias, then every kernel tap that lands inside the input adds dot products of the input's channel run at that
     /// tap with the filters' matching runs (<c>FloatDot.AccumulateDotRows</c>). In NHWC/OHWI the taps of one kernel row are adjacent in both the input
@@ -172,12 +173,33 @@ namespace Octet.Generator.Emit.Float
         /// outputs (at least <see cref="DirectWideMinOutputWidth"/> columns, so that six-pixel tiles dominate the
         /// clipped border pixels). Measured alternating against im2col + FloatPanelGemm (3×3, pad 1 unless stated):
         /// 55² × 16 → 64 (squeezenet1.0's fire2/fire3 expand3x3) 1.19–1.29× faster, 40² × 16 → 32 1.18×, 80² × 8 → 16
-        /// 1.46×; slower: 14² × 8 → 16 with 5×5, pad 2 (mnist-8's second layer, 14 columns) 0.74×; even: 30² × 24 → 64 0.97×.
+        /// 1.46×; slower: 14² × 8 → 16 with 5×5, pad 2 (mnist-8's second layer, 14 columns) 0.74×; even: 30² × 24 → 64 0.97×
+        /// (figures from before the border columns ran in tiles down the column; this rule now only decides kernel bodies
+        /// written on their own, see <see cref="DirectPackedMaxFilter"/> for model classes).
         /// </summary>
         private const int DirectWideMaxChannels = 16, DirectWideMinOutputWidth = 32;
 
-        /// <summary>FloatDirectConv.MaxPanelFloats, repeated here because the generator cannot reference the runtime.</summary>
+        /// <summary>
+        /// Largest weight panel (filters rounded up to 16 × kh·kw·C) the direct kernel repacks at every call when there is
+        /// no constructor to pack it once: 64 KB (the 3×3 layers of 16 → 64 channels, 36 KB, stay in L1).
+        /// </summary>
         private const int DirectMaxPanelFloats = 16384;
+
+        /// <summary>
+        /// Inside a model class the direct kernel reads filters packed once by the constructor, and then wins on every
+        /// ungrouped layer measured with a kernel of at least 3×3 (the six-pixel tiles run along the interior of each row
+        /// and down the border columns, so only the corner pixels run alone). Measured alternating in one process, min of
+        /// 11–25 batches, against im2col + FloatPanelGemm (constructor-packed; 6 rows × 2 vectors), 3×3 pad 1 unless
+        /// stated: squeezenet1.0's expand3x3 layers 55² × 16 → 64 316–352 → 256–278 µs, 27² × 32 → 128 278–297 → 249–261,
+        /// 13² × 48 → 192 134–149 → 116–127, 13² × 64 → 256 249–269 → 208–223; the original SqueezeNet's conv1 (224² × 3 → 96,
+        /// 7×7, stride 2; the zoo model's is 3×3 × 64) 2047 → 1788; 56² × 64 → 64 1225 → 1031; 28² × 128 → 128 1212 → 1016; 14² × 256 → 256 1201 → 1064;
+        /// 7² × 64 → 128 38.0 → 29.9; 112² × 64 → 128 stride 2 2397 → 2166; 28² × 32 → 64 5×5 pad 2 435 → 350; mnist-8's
+        /// second layer (14² × 8 → 16, 5×5 pad 2) 13.6 → 11.1 µs. That is 1.11–1.27×, more than the ~5 % a wider GEMM tile
+        /// is expected to give im2col. Not taken: 1×1 kernels (strided 56² × 64 → 128: 67.4 → 62.2 µs, 1.08×, the gather
+        /// being cheap there), and sizes beyond those measured: more than 256 filters, filters longer than 2304 (3×3×256),
+        /// outputs smaller than 7×7 (fewer interior pixels per corner pixel).
+        /// </summary>
+        private const int DirectPackedMinKernel = 3, DirectPackedMaxOutputChannels = 256, DirectPackedMaxFilter = 2304, DirectPackedMinOutputSide = 7;
 
         /// <summary>
         /// Whether this Conv takes the matrix-product path and absorbs the Relu that follows it (so that the Relu's
@@ -224,14 +246,19 @@ namespace Octet.Generator.Emit.Float
 
             bool fewChannels = c <= DirectMaxChannels;
             bool wideOutput = c <= DirectWideMaxChannels && ow >= DirectWideMinOutputWidth;
-            if ((fewChannels || wideOutput) && m <= DirectMaxOutputChannels && (long)((m + 15) / 16 * 16) * filter <= DirectMaxPanelFloats)
+            bool repackedPerCall = (fewChannels || wideOutput) && m <= DirectMaxOutputChannels && (long)((m + 15) / 16 * 16) * filter <= DirectMaxPanelFloats;
+            bool packedOnce = context.CanPrepare && kh >= DirectPackedMinKernel && kw >= DirectPackedMinKernel &&
+                              m <= DirectPackedMaxOutputChannels && filter <= DirectPackedMaxFilter &&
+                              oh >= DirectPackedMinOutputSide && ow >= DirectPackedMinOutputSide;
+            if (repackedPerCall || packedOnce)
             {
                 if (fewChannels)
                     code.Line($"// {c} input channel(s): im2col rows would be copies of {kw * c} floats per kernel row, costlier than the multiply-adds,");
                 else
-                    code.Line($"// {c} input channels, {ow} output columns: gathering im2col rows costs more than the direct kernel's six-pixel tiles lose,");
+                    code.Line($"// {c} input channels, {oh}x{ow} output pixels: gathering im2col rows costs more than the direct kernel's tiles lose at the borders,");
                 code.Line("// so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.");
-                code.Line($"{FloatEmit.Runtime}FloatDirectConv.Nhwc(x, {n}, {h}, {wi}, {c}, w, {m}, {kh}, {kw}, {window.StrideH}, {window.StrideW}, " +
+                string filters = DirectWeights(context, c, m, kh, kw);
+                code.Line($"{FloatEmit.Runtime}FloatDirectConv.Nhwc(x, {n}, {h}, {wi}, {c}, {filters}{window.StrideH}, {window.StrideW}, " +
                           $"{window.DilationH}, {window.DilationW}, {window.PadTop}, {window.PadLeft}, {epilogue}, y, {oh}, {ow});");
                 return;
             }
@@ -255,6 +282,21 @@ namespace Octet.Generator.Emit.Float
             string weights = PackedWeights(context, filter, m);
             code.Line($"{FloatEmit.Runtime}FloatPanelGemm.Multiply(patch, {filter}, count, {weights}, {epilogue}, y.Slice(q0 * {m}, count * {m}), {m}, accumulate: false);");
             code.Close(); // chunk
+        }
+
+        /// <summary>
+        /// The filter arguments of <c>FloatDirectConv.Nhwc</c>, with a trailing ", ": inside a model class the filters
+        /// packed into the kernel's panels once by the constructor (a field; repacking at every call made squeezenet1.0's
+        /// 55² × 16 → 64 layer 2–3 % slower, 27² × 32 → 128 9–10 %, 13² × 64 → 256 45–48 %); in a kernel body written on
+        /// its own, <c>w</c> and its sizes, packed per call.
+        /// </summary>
+        private static string DirectWeights(OpEmitContext context, int c, int m, int kh, int kw)
+        {
+            if (!context.CanPrepare) return $"w, {m}, {kh}, {kw}, ";
+            string field = context.Prepare($"{FloatEmit.Runtime}FloatDirectConv.PackedWeights", "DirectWeights",
+                $"{FloatEmit.Runtime}FloatDirectConv.Pack({context.Span(context.Input(1))}, {m}, {kh}, {kw}, {c})");
+            context.Code.Line($"// The filters ([{m}][{kh}x{kw}x{c}]) were packed into the kernel's panels once, by the constructor ({field}).");
+            return field + ", ";
         }
 
         /// <summary>

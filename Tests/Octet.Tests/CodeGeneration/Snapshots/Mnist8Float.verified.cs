@@ -43,7 +43,8 @@ public sealed partial class Mnist8Float
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
-    private readonly global::Octet.Runtime.FloatPanelGemm.PackedWeights _op4PackedWeights;
+    private readonly global::Octet.Runtime.FloatDirectConv.PackedWeights _op1DirectWeights;
+    private readonly global::Octet.Runtime.FloatDirectConv.PackedWeights _op4DirectWeights;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -68,7 +69,8 @@ public sealed partial class Mnist8Float
         weights.RequireLength(WeightsBytes, "model");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
-        _op4PackedWeights = global::Octet.Runtime.FloatPanelGemm.Pack(Weights<float>(0, 3200), 200, 16);
+        _op1DirectWeights = global::Octet.Runtime.FloatDirectConv.Pack(Constant_Parameter5, 8, 5, 5, 1);
+        _op4DirectWeights = global::Octet.Runtime.FloatDirectConv.Pack(Weights<float>(0, 3200), 16, 5, 5, 8);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -136,7 +138,8 @@ public sealed partial class Mnist8Float
         // Relu 'ReLU32' is fused: outputs are clamped at 0 as they are stored (it works in place on this output).
         // 1 input channel(s): im2col rows would be copies of 5 floats per kernel row, costlier than the multiply-adds,
         // so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.
-        global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 28, 28, 1, w, 8, 5, 5, 1, 1, 1, 1, 2, 2, bias, 0f, float.PositiveInfinity, y, 28, 28);
+        // The filters ([8][5x5x1]) were packed into the kernel's panels once, by the constructor (_op1DirectWeights).
+        global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 28, 28, 1, _op1DirectWeights, 1, 1, 1, 1, 2, 2, bias, 0f, float.PositiveInfinity, y, 28, 28);
     }
 
     // Op 2: Relu "ReLU32"
@@ -187,15 +190,10 @@ public sealed partial class Mnist8Float
         ReadOnlySpan<float> bias = Constant_Convolution110_bias_fused;
         Span<float> y = Arena<float>(0, 3136);
         // Relu 'ReLU114' is fused: outputs are clamped at 0 as they are stored (it works in place on this output).
-        // im2col rows of up to 196 output pixels at a time (200 floats each: kernel rows × taps × channels, the OHWI order).
-        Span<float> patch = global::Octet.Runtime.FloatScratch.Get(39200);
-        // Every output pixel fits the buffer: one chunk.
-        {
-            const int q0 = 0, count = 196;
-            global::Octet.Runtime.FloatIm2Col.GatherNhwc(x, 14, 14, 8, 14, 14, 5, 5, 1, 1, 1, 1, 2, 2, q0, count, patch);
-            // The filters ([16][200]) were packed into the kernel's panels once, by the constructor (_op4PackedWeights).
-            global::Octet.Runtime.FloatPanelGemm.Multiply(patch, 200, count, _op4PackedWeights, bias, 0f, float.PositiveInfinity, y.Slice(q0 * 16, count * 16), 16, accumulate: false);
-        }
+        // 8 input channels, 14x14 output pixels: gathering im2col rows costs more than the direct kernel's tiles lose at the borders,
+        // so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.
+        // The filters ([16][5x5x8]) were packed into the kernel's panels once, by the constructor (_op4DirectWeights).
+        global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 14, 14, 8, _op4DirectWeights, 1, 1, 1, 1, 2, 2, bias, 0f, float.PositiveInfinity, y, 14, 14);
     }
 
     // Op 5: Relu "ReLU114"

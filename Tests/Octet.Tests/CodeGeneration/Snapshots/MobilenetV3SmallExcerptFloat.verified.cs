@@ -43,6 +43,7 @@ public sealed partial class MobilenetV3SmallExcerptFloat
 
     private readonly global::Octet.Runtime.ModelWeights _weights;
     private readonly global::Octet.Runtime.Arena _arena;
+    private readonly global::Octet.Runtime.FloatDirectConv.PackedWeights _op1DirectWeights;
 
     /// <summary>
     /// Threads for the large ops (int8 convolutions above a size measured to pay for the hand-over):
@@ -67,6 +68,7 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         weights.RequireLength(WeightsBytes, "mobilenet_v3_small_excerpt");
         _weights = weights;
         _arena = new global::Octet.Runtime.Arena(ArenaBytes);
+        _op1DirectWeights = global::Octet.Runtime.FloatDirectConv.Pack(Weights<float>(0, 432), 16, 3, 3, 3);
     }
 
     /// <summary>Runs the model on one set of inputs, writing the outputs. Allocates nothing.</summary>
@@ -135,7 +137,8 @@ public sealed partial class MobilenetV3SmallExcerptFloat
         Span<float> y = Arena<float>(0, 200704);
         // 3 input channel(s): im2col rows would be copies of 9 floats per kernel row, costlier than the multiply-adds,
         // so the kernel reads the input in place (taps in padding skipped) against vectors of the filters' weights per tap.
-        global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 224, 224, 3, w, 16, 3, 3, 2, 2, 1, 1, 1, 1, bias, float.NegativeInfinity, float.PositiveInfinity, y, 112, 112);
+        // The filters ([16][3x3x3]) were packed into the kernel's panels once, by the constructor (_op1DirectWeights).
+        global::Octet.Runtime.FloatDirectConv.Nhwc(x, 1, 224, 224, 3, _op1DirectWeights, 2, 2, 1, 1, 1, 1, bias, float.NegativeInfinity, float.PositiveInfinity, y, 112, 112);
     }
 
     // Op 2: octet.Relayout "534__rowmajor__relayout"
