@@ -14,12 +14,12 @@ public static partial class FloatDirectConv
     {
         switch (pixels)
         {
-            case 6: Tile<TSimd, TVec, P6>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            case 5: Tile<TSimd, TVec, P5>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            case 4: Tile<TSimd, TVec, P4>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            case 3: Tile<TSimd, TVec, P3>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            case 2: Tile<TSimd, TVec, P2>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            default: Tile<TSimd, TVec, P1>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 6: Tile<TSimd, TVec, FloatPanelGemm.R6>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 5: Tile<TSimd, TVec, FloatPanelGemm.R5>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 4: Tile<TSimd, TVec, FloatPanelGemm.R4>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 3: Tile<TSimd, TVec, FloatPanelGemm.R3>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 2: Tile<TSimd, TVec, FloatPanelGemm.R2>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            default: Tile<TSimd, TVec, FloatPanelGemm.R1>(g, columns, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
         }
     }
 
@@ -39,26 +39,12 @@ public static partial class FloatDirectConv
     {
         switch (columns)
         {
-            case 4: Tile<TSimd, TVec, TPixels, C4>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            case 3: Tile<TSimd, TVec, TPixels, C3>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            case 2: Tile<TSimd, TVec, TPixels, C2>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
-            default: Tile<TSimd, TVec, TPixels, C1>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 4: Tile<TSimd, TVec, TPixels, FloatPanelGemm.C4>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 3: Tile<TSimd, TVec, TPixels, FloatPanelGemm.C3>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            case 2: Tile<TSimd, TVec, TPixels, FloatPanelGemm.C2>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
+            default: Tile<TSimd, TVec, TPixels, FloatPanelGemm.C1>(g, ref origin, ref weights0, width, ref start, rows, taps, ref destination, ldy); break;
         }
     }
-
-    /// <summary>A compile-time count of pixels per tile (1–6).</summary>
-    private readonly struct P1 : FloatPanelGemm.IRowCount { public static int Value => 1; }
-    private readonly struct P2 : FloatPanelGemm.IRowCount { public static int Value => 2; }
-    private readonly struct P3 : FloatPanelGemm.IRowCount { public static int Value => 3; }
-    private readonly struct P4 : FloatPanelGemm.IRowCount { public static int Value => 4; }
-    private readonly struct P5 : FloatPanelGemm.IRowCount { public static int Value => 5; }
-    private readonly struct P6 : FloatPanelGemm.IRowCount { public static int Value => 6; }
-
-    /// <summary>A compile-time count of weight vectors per tile (1–4).</summary>
-    private readonly struct C1 : FloatPanelGemm.IRowCount { public static int Value => 1; }
-    private readonly struct C2 : FloatPanelGemm.IRowCount { public static int Value => 2; }
-    private readonly struct C3 : FloatPanelGemm.IRowCount { public static int Value => 3; }
-    private readonly struct C4 : FloatPanelGemm.IRowCount { public static int Value => 4; }
 
     /// <summary>
     /// The tile of <see cref="Tile{TSimd, TVec, TPixels}"/> with TCols vectors; accumulators beyond TPixels and TCols are

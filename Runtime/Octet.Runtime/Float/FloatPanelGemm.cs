@@ -538,10 +538,10 @@ public static partial class FloatPanelGemm
     internal readonly struct R4 : IRowCount { public static int Value => 4; }
     internal readonly struct R5 : IRowCount { public static int Value => 5; }
     internal readonly struct R6 : IRowCount { public static int Value => 6; }
-    private readonly struct C1 : IRowCount { public static int Value => 1; }
-    private readonly struct C2 : IRowCount { public static int Value => 2; }
-    private readonly struct C3 : IRowCount { public static int Value => 3; }
-    private readonly struct C4 : IRowCount { public static int Value => 4; }
+    internal readonly struct C1 : IRowCount { public static int Value => 1; }
+    internal readonly struct C2 : IRowCount { public static int Value => 2; }
+    internal readonly struct C3 : IRowCount { public static int Value => 3; }
+    internal readonly struct C4 : IRowCount { public static int Value => 4; }
 
     /// <summary>One vector width's operations, so that one tile body serves Vector512, Vector256 and Vector128.</summary>
     internal interface ISimd<TVec> where TVec : struct
